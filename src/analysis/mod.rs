@@ -1,0 +1,3 @@
+//! Analysis helpers shared by the checks: statistics, response normalisation and classification.
+
+pub mod stats;

@@ -1,0 +1,7 @@
+//! Report model, scoring and remediation text.
+
+pub mod model;
+pub mod remediation;
+pub mod score;
+
+pub use model::*;

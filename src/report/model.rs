@@ -1,0 +1,283 @@
+//! The report model: the one structure every renderer reads (SPEC "JSON report", schema_version 1).
+//! It is built once by the pipeline and never touched by the network afterwards.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Severity of a finding, as fixed by the SPEC catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+impl Severity {
+    /// Points a finding of this severity takes off a score (rubric 1).
+    pub fn penalty(self) -> u32 {
+        match self {
+            Severity::Critical => 45,
+            Severity::High => 25,
+            Severity::Medium => 10,
+            Severity::Low => 3,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+}
+
+/// Finding category (SPEC catalog).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Category {
+    #[serde(rename = "rate-limiting")]
+    RateLimiting,
+    #[serde(rename = "authentication")]
+    Authentication,
+}
+
+impl Category {
+    pub const ALL: [Category; 2] = [Category::RateLimiting, Category::Authentication];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::RateLimiting => "rate-limiting",
+            Category::Authentication => "authentication",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    High,
+    Medium,
+    Low,
+}
+
+/// How a sign-in surface takes credentials (SPEC `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SurfaceKind {
+    #[serde(rename = "json")]
+    Json,
+    #[serde(rename = "form")]
+    Form,
+    #[serde(rename = "html-form")]
+    HtmlForm,
+    #[serde(rename = "oauth2-password")]
+    OAuth2Password,
+    #[serde(rename = "basic")]
+    Basic,
+    #[serde(rename = "digest")]
+    Digest,
+}
+
+impl SurfaceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SurfaceKind::Json => "json",
+            SurfaceKind::Form => "form",
+            SurfaceKind::HtmlForm => "html-form",
+            SurfaceKind::OAuth2Password => "oauth2-password",
+            SurfaceKind::Basic => "basic",
+            SurfaceKind::Digest => "digest",
+        }
+    }
+}
+
+/// Where a sign-in surface was found (SPEC `source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SurfaceSource {
+    #[serde(rename = "well-known-path")]
+    WellKnownPath,
+    #[serde(rename = "html")]
+    Html,
+    #[serde(rename = "openapi")]
+    OpenApi,
+    #[serde(rename = "challenge")]
+    Challenge,
+    #[serde(rename = "user")]
+    User,
+}
+
+impl SurfaceSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SurfaceSource::WellKnownPath => "well-known-path",
+            SurfaceSource::Html => "html",
+            SurfaceSource::OpenApi => "openapi",
+            SurfaceSource::Challenge => "challenge",
+            SurfaceSource::User => "user",
+        }
+    }
+}
+
+/// The server-side framework keyhole recognised, used to pick remediation text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Framework {
+    Flask,
+    FastApi,
+    Django,
+    Express,
+    Rails,
+    Spring,
+    Laravel,
+    AspNet,
+    Php,
+    Rust,
+    #[default]
+    Unknown,
+}
+
+impl Framework {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Framework::Flask => "flask",
+            Framework::FastApi => "fastapi",
+            Framework::Django => "django",
+            Framework::Express => "express",
+            Framework::Rails => "rails",
+            Framework::Spring => "spring",
+            Framework::Laravel => "laravel",
+            Framework::AspNet => "aspnet",
+            Framework::Php => "php",
+            Framework::Rust => "rust",
+            Framework::Unknown => "unknown",
+        }
+    }
+
+    /// Human name for prose ("Flask", "ASP.NET", …).
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Framework::Flask => "Flask",
+            Framework::FastApi => "FastAPI",
+            Framework::Django => "Django",
+            Framework::Express => "Express",
+            Framework::Rails => "Rails",
+            Framework::Spring => "Spring",
+            Framework::Laravel => "Laravel",
+            Framework::AspNet => "ASP.NET",
+            Framework::Php => "PHP",
+            Framework::Rust => "Rust",
+            Framework::Unknown => "unknown framework",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryScore {
+    pub id: Category,
+    pub score: u32,
+    pub grade: String,
+    pub tested: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointReport {
+    pub method: String,
+    pub url: String,
+    pub kind: SurfaceKind,
+    pub username_field: Option<String>,
+    pub password_field: Option<String>,
+    pub source: SurfaceSource,
+    pub framework: Framework,
+}
+
+impl EndpointReport {
+    /// The `endpoint` label findings use: "POST http://host/login".
+    pub fn label(&self) -> String {
+        format!("{} {}", self.method, self.url)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EvidenceRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EvidenceResponse {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+    pub elapsed_ms: u64,
+}
+
+/// One request and what came back, cut to a few KiB.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Evidence {
+    pub request: EvidenceRequest,
+    pub response: EvidenceResponse,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: String,
+    pub severity: Severity,
+    pub category: Category,
+    pub endpoint: String,
+    pub title: String,
+    pub summary: String,
+    pub remediation: String,
+    pub confidence: Confidence,
+    pub evidence: Vec<Evidence>,
+    #[serde(default)]
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    pub endpoint: String,
+    pub kind: String,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incomplete {
+    pub check: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub requests: u32,
+    pub duration_ms: u64,
+}
+
+/// The whole report (schema_version 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub target: String,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub score: u32,
+    pub grade: String,
+    pub rubric: String,
+    pub categories: Vec<CategoryScore>,
+    pub endpoints: Vec<EndpointReport>,
+    pub findings: Vec<Finding>,
+    pub observations: Vec<Observation>,
+    pub incomplete: Vec<Incomplete>,
+    pub stats: Stats,
+}
