@@ -3,7 +3,15 @@
 //! The scan is a pipeline: discover surfaces → probe → analyse → score → render.
 
 pub mod analysis;
+pub mod checks;
+pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod discover;
+pub mod http;
+pub mod pipeline;
+pub mod probe;
 pub mod render;
 pub mod report;
+pub mod scan;
+pub mod surface;

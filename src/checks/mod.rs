@@ -1,0 +1,213 @@
+//! The finding catalog: one check per file behind the [`Check`] trait. Adding a check is one file
+//! plus one line in [`registry`].
+//!
+//! Checks share the probes through [`EndpointCtx`], which runs each probe once, on first need, in
+//! the order the registry asks: debug probes first (a few malformed requests), then the
+//! enumeration sample (before any volume probe can trip a limit), then the volume probes.
+
+mod debug_exposure;
+mod ip_header_bypass;
+mod no_retry_after;
+mod rate_limit_missing;
+mod spraying_unthrottled;
+mod user_enumeration_response;
+mod user_enumeration_timing;
+mod verbose_error;
+
+use async_trait::async_trait;
+
+use crate::probe::enumeration::{candidates, EnumData};
+use crate::probe::throttle::ThrottleData;
+use crate::probe::{Attempt, Client, Prober};
+use crate::report::{Category, Confidence, Evidence, Observation, Severity};
+
+/// What a check concluded on one endpoint.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// Tested, nothing wrong.
+    Pass,
+    /// The weakness is there.
+    Found(FindingDraft),
+    /// The check could not decide; the reason goes in the report's `incomplete`.
+    Incomplete(String),
+}
+
+/// The parts of a finding a check fills in; id, severity, title and remediation come from the check.
+#[derive(Debug, Clone)]
+pub struct FindingDraft {
+    pub summary: String,
+    pub confidence: Confidence,
+    pub evidence: Vec<Evidence>,
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+impl FindingDraft {
+    pub fn new(summary: impl Into<String>) -> FindingDraft {
+        FindingDraft {
+            summary: summary.into(),
+            confidence: Confidence::High,
+            evidence: Vec::new(),
+            details: serde_json::Map::new(),
+        }
+    }
+
+    pub fn evidence_from<'a>(mut self, attempts: impl IntoIterator<Item = &'a Attempt>) -> Self {
+        self.evidence
+            .extend(attempts.into_iter().filter_map(Attempt::evidence).take(3));
+        self
+    }
+
+    pub fn detail(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.details.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn confidence(mut self, c: Confidence) -> Self {
+        self.confidence = c;
+        self
+    }
+}
+
+/// One catalog check.
+#[async_trait]
+pub trait Check: Send + Sync {
+    /// The stable finding id (SPEC catalog).
+    fn id(&self) -> &'static str;
+    fn category(&self) -> Category;
+    fn severity(&self) -> Severity;
+    /// Short title of the finding.
+    fn title(&self) -> &'static str;
+    /// What the check looks for, in a sentence or two (SARIF rule help, docs).
+    fn description(&self) -> &'static str;
+    /// Decide on one endpoint.
+    async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict;
+}
+
+/// Every check, in the order they run on an endpoint.
+pub fn registry() -> Vec<Box<dyn Check>> {
+    vec![
+        Box::new(debug_exposure::DebugExposure),
+        Box::new(verbose_error::VerboseError),
+        Box::new(user_enumeration_response::ResponseEnumeration),
+        Box::new(user_enumeration_timing::TimingEnumeration),
+        Box::new(rate_limit_missing::RateLimitMissing),
+        Box::new(spraying_unthrottled::SprayingUnthrottled),
+        Box::new(no_retry_after::NoRetryAfter),
+        Box::new(ip_header_bypass::IpHeaderBypass),
+    ]
+}
+
+/// Shared probe results for one confirmed endpoint, each run once on first need.
+pub struct EndpointCtx<'a> {
+    pub prober: Prober<'a>,
+    /// The attempts that confirmed the surface (a malformed request, then rejections).
+    pub confirmation: Vec<Attempt>,
+    /// Accounts the API itself mentions (OpenAPI examples).
+    pub example_accounts: Vec<String>,
+    pub client: Client,
+    debug: Option<Vec<Attempt>>,
+    enumeration: Option<EnumData>,
+    throttle: Option<ThrottleData>,
+    pub observations: Vec<Observation>,
+}
+
+/// Requests the enumeration sample leaves for the volume probes.
+const ENUMERATION_RESERVE: u32 = 60;
+
+impl<'a> EndpointCtx<'a> {
+    pub fn new(prober: Prober<'a>, confirmation: Vec<Attempt>, example_accounts: Vec<String>) -> Self {
+        EndpointCtx {
+            prober,
+            confirmation,
+            example_accounts,
+            client: Client::new(),
+            debug: None,
+            enumeration: None,
+            throttle: None,
+            observations: Vec::new(),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        self.prober.surface.label()
+    }
+
+    pub fn observe(&mut self, kind: &str, summary: impl Into<String>) {
+        self.observations.push(Observation {
+            endpoint: self.label(),
+            kind: kind.to_string(),
+            summary: summary.into(),
+        });
+    }
+
+    /// Malformed requests sent to provoke an error page.
+    pub async fn debug_probes(&mut self) -> &[Attempt] {
+        if self.debug.is_none() {
+            let attempts = debug_exposure::probe(&self.prober, &mut self.client).await;
+            self.debug = Some(attempts);
+        }
+        self.debug.as_deref().unwrap_or(&[])
+    }
+
+    /// The enumeration sample.
+    pub async fn enumeration(&mut self) -> &EnumData {
+        if self.enumeration.is_none() {
+            let host = self.prober.surface.url.host_str().unwrap_or("").to_string();
+            let cands = candidates(
+                self.prober.scanner.cfg.username.as_deref(),
+                &self.example_accounts,
+                self.prober.wants_email(),
+                &host,
+            );
+            self.prober
+                .scanner
+                .progress
+                .step(&format!("sampling account enumeration on {}", self.label()));
+            let data = self
+                .prober
+                .sample_enumeration(&mut self.client, &cands, ENUMERATION_RESERVE)
+                .await;
+            self.enumeration = Some(data);
+        }
+        self.enumeration.as_ref().expect("set above")
+    }
+
+    /// The volume probes (after the enumeration sample).
+    pub async fn throttling(&mut self) -> (&EnumData, &ThrottleData) {
+        self.enumeration().await;
+        if self.throttle.is_none() {
+            self.prober
+                .scanner
+                .progress
+                .step(&format!("probing throttling on {}", self.label()));
+            let enumeration = self.enumeration.as_ref().expect("set above");
+            let data = self
+                .prober
+                .probe_throttling(&mut self.client, enumeration)
+                .await;
+            self.throttle = Some(data);
+        }
+        (
+            self.enumeration.as_ref().expect("set above"),
+            self.throttle.as_ref().expect("set above"),
+        )
+    }
+
+    /// Every answered attempt made on this endpoint so far.
+    pub fn all_attempts(&self) -> Vec<&Attempt> {
+        let mut v: Vec<&Attempt> = self.confirmation.iter().collect();
+        if let Some(d) = &self.debug {
+            v.extend(d.iter());
+        }
+        if let Some(e) = &self.enumeration {
+            v.extend(e.sequence.iter());
+        }
+        if let Some(t) = &self.throttle {
+            v.extend(t.spray.attempts.iter());
+            if let Some(o) = &t.one {
+                v.extend(o.attempts.iter());
+            }
+        }
+        v
+    }
+}

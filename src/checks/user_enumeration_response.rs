@@ -1,0 +1,228 @@
+//! `auth.user-enumeration.response`: an account that may exist gets a reliably different answer
+//! than random, non-existent accounts — status, Location, normalised body, header or cookie names.
+//!
+//! A feature counts only when every random account agreed on it (the A/A control: what varies
+//! between non-existent accounts is noise) and every usable attempt on the candidate agreed on a
+//! different value. One sample never makes a finding.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+
+use super::{Check, EndpointCtx, FindingDraft, Verdict};
+use crate::probe::enumeration::EnumData;
+use crate::probe::Attempt;
+use crate::report::{Category, Confidence, Severity};
+
+pub struct ResponseEnumeration;
+
+/// Header names that vary by themselves and say nothing about the account.
+const VOLATILE_HEADERS: &[&str] = &[
+    "date",
+    "content-length",
+    "etag",
+    "last-modified",
+    "expires",
+    "age",
+    "x-request-id",
+    "x-correlation-id",
+    "x-runtime",
+    "server-timing",
+    "set-cookie",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "retry-after",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "ratelimit",
+];
+
+/// The comparable features of an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Features {
+    pub status: u16,
+    pub location: String,
+    pub body: String,
+    pub headers: BTreeSet<String>,
+    pub cookies: BTreeSet<String>,
+}
+
+impl Features {
+    pub fn of(a: &Attempt) -> Option<Features> {
+        let r = a.response.as_ref()?;
+        let location = r
+            .header("location")
+            .map(|l| crate::analysis::normalize::mask_echoes(l, &[&a.account]))
+            .unwrap_or_default();
+        let headers = r
+            .headers
+            .iter()
+            .map(|(k, _)| k.clone())
+            .filter(|k| !VOLATILE_HEADERS.contains(&k.as_str()))
+            .collect();
+        let cookies = r
+            .headers_all("set-cookie")
+            .filter_map(|c| c.split('=').next())
+            .map(|n| n.trim().to_string())
+            .collect();
+        Some(Features {
+            status: r.status,
+            location,
+            body: a.norm.clone(),
+            headers,
+            cookies,
+        })
+    }
+}
+
+/// A difference that holds in every sample: (feature name, random value, candidate value).
+pub fn stable_difference(randoms: &[Features], cand: &[Features]) -> Option<(&'static str, String, String)> {
+    if randoms.len() < 3 || cand.len() < 2 {
+        return None;
+    }
+    type Get = fn(&Features) -> String;
+    let features: [(&'static str, Get); 5] = [
+        ("status", |f| f.status.to_string()),
+        ("location", |f| f.location.clone()),
+        ("body", |f| f.body.clone()),
+        ("header names", |f| f.headers.iter().cloned().collect::<Vec<_>>().join(", ")),
+        ("cookie names", |f| f.cookies.iter().cloned().collect::<Vec<_>>().join(", ")),
+    ];
+    for (name, get) in features {
+        let r0 = get(&randoms[0]);
+        if !randoms.iter().all(|f| get(f) == r0) {
+            continue; // noise between non-existent accounts: not usable
+        }
+        let c0 = get(&cand[0]);
+        if c0 != r0 && cand.iter().all(|f| get(f) == c0) {
+            return Some((name, r0, c0));
+        }
+    }
+    None
+}
+
+#[async_trait]
+impl Check for ResponseEnumeration {
+    fn id(&self) -> &'static str {
+        "auth.user-enumeration.response"
+    }
+    fn category(&self) -> Category {
+        Category::Authentication
+    }
+    fn severity(&self) -> Severity {
+        Severity::Medium
+    }
+    fn title(&self) -> &'static str {
+        "Sign-in answers differ for existing accounts"
+    }
+    fn description(&self) -> &'static str {
+        "Compares guessed accounts (admin, root, … and --username) with random non-existent ones after normalisation: status, Location, body, header and cookie names. A difference must hold in every sample of both groups, and random accounts must agree among themselves."
+    }
+
+    async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
+        let data = ctx.enumeration().await;
+        let randoms: Vec<Features> = EnumData::usable(&data.random)
+            .into_iter()
+            .chain(EnumData::usable(&data.control))
+            .filter_map(Features::of)
+            .collect();
+        if randoms.len() < 3 {
+            return Verdict::Incomplete(format!(
+                "too few answers from random accounts to compare ({}){}",
+                randoms.len(),
+                data.cut_short
+                    .as_deref()
+                    .map(|r| format!("; {r}"))
+                    .unwrap_or_default()
+            ));
+        }
+        let mut found = Vec::new();
+        let mut undecided = 0;
+        for (name, attempts) in &data.candidates {
+            let usable = EnumData::usable(attempts);
+            let feats: Vec<Features> = usable.iter().filter_map(|a| Features::of(a)).collect();
+            if feats.len() < 2 {
+                // One sample differing is a suspicion, not a finding.
+                if feats.len() == 1 && stable_difference(&randoms, &[feats[0].clone(), feats[0].clone()]).is_some() {
+                    undecided += 1;
+                }
+                continue;
+            }
+            if let Some((feature, r, c)) = stable_difference(&randoms, &feats) {
+                found.push((name.clone(), feature, r, c, usable[0].clone()));
+            }
+        }
+        if let Some((name, feature, r, c, a)) = found.first().cloned() {
+            let rand_ex = EnumData::usable(&data.random).first().map(|a| (*a).clone());
+            let accounts: Vec<String> = found.iter().map(|f| f.0.clone()).collect();
+            let shorten = |s: &str| crate::http::cut(s, 160);
+            return Verdict::Found(
+                FindingDraft::new(format!(
+                    "Account '{name}' got a different {feature} than every random non-existent account ({} vs {}), in all {} of its attempts: the sign-in tells an attacker which accounts exist.",
+                    shorten(&c),
+                    shorten(&r),
+                    EnumData::usable(data.candidate_attempts(&name)).len()
+                ))
+                .confidence(Confidence::High)
+                .evidence_from([&a].into_iter().chain(rand_ex.as_ref()))
+                .detail("accounts", accounts)
+                .detail("feature", feature),
+            );
+        }
+        if undecided > 0 {
+            return Verdict::Incomplete(format!(
+                "{undecided} account(s) answered differently once but could not be sampled again{}",
+                data.cut_short
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ));
+        }
+        Verdict::Pass
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(status: u16, body: &str) -> Features {
+        Features {
+            status,
+            location: String::new(),
+            body: body.into(),
+            headers: BTreeSet::new(),
+            cookies: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn a_difference_in_every_sample_counts() {
+        let r = vec![f(404, "no user"); 5];
+        let c = vec![f(401, "bad pw"); 3];
+        assert_eq!(stable_difference(&r, &c).map(|d| d.0), Some("status"));
+    }
+
+    #[test]
+    fn noise_between_random_accounts_is_not_a_signal() {
+        let r = vec![f(401, "a"), f(401, "b"), f(401, "c")];
+        let c = vec![f(401, "d"), f(401, "d")];
+        assert_eq!(stable_difference(&r, &c), None);
+    }
+
+    #[test]
+    fn a_candidate_that_varies_is_not_a_signal() {
+        let r = vec![f(401, "x"); 4];
+        let c = vec![f(401, "y"), f(401, "x")];
+        assert_eq!(stable_difference(&r, &c), None);
+    }
+
+    #[test]
+    fn one_sample_is_never_enough() {
+        let r = vec![f(401, "x"); 4];
+        assert_eq!(stable_difference(&r, &[f(404, "y")]), None);
+    }
+}

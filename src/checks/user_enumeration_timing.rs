@@ -1,0 +1,173 @@
+//! `auth.user-enumeration.timing`: an existing account's failures take reliably longer (or
+//! shorter) than a non-existent account's.
+//!
+//! Decision: for each candidate with 3 usable attempts, a two-sided Mann–Whitney U test (exact
+//! for these sample sizes) against the random accounts' times, Holm-corrected over every candidate
+//! tried, plus an effect-size floor (Cliff's |δ| ≥ 0.9 and a gap between the groups' medians of
+//! at least 5 ms and 25 % of the random median). The A/A control — one random account repeated
+//! exactly like a candidate — must show no difference, or the check says it cannot decide.
+
+use async_trait::async_trait;
+
+use super::{Check, EndpointCtx, FindingDraft, Verdict};
+use crate::analysis::stats::{self, Alternative};
+use crate::probe::enumeration::EnumData;
+use crate::report::{Category, Severity};
+
+pub struct TimingEnumeration;
+
+/// Family-wise false-positive rate over the candidates of one endpoint.
+pub const ALPHA: f64 = 0.01;
+/// Smallest |Cliff's delta| reported.
+pub const MIN_DELTA: f64 = 0.9;
+/// Smallest gap between medians, in ms and as a share of the random median.
+pub const MIN_GAP_MS: f64 = 5.0;
+pub const MIN_GAP_RATIO: f64 = 0.25;
+
+/// The outcome for one group against the random accounts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupTest {
+    pub p_value: f64,
+    pub delta: f64,
+    pub gap_ms: f64,
+}
+
+/// Test one group's times against the random accounts' times.
+pub fn test_group(group: &[f64], randoms: &[f64]) -> Option<GroupTest> {
+    let r = stats::mann_whitney_u(group, randoms, Alternative::TwoSided)?;
+    let gap = stats::median(group)? - stats::median(randoms)?;
+    Some(GroupTest {
+        p_value: r.p_value,
+        delta: stats::cliffs_delta(group, randoms),
+        gap_ms: gap,
+    })
+}
+
+/// Whether a difference is large enough to be worth reporting.
+pub fn meets_floor(t: &GroupTest, random_median: f64) -> bool {
+    t.delta.abs() >= MIN_DELTA && t.gap_ms.abs() >= MIN_GAP_MS.max(MIN_GAP_RATIO * random_median)
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+#[async_trait]
+impl Check for TimingEnumeration {
+    fn id(&self) -> &'static str {
+        "auth.user-enumeration.timing"
+    }
+    fn category(&self) -> Category {
+        Category::Authentication
+    }
+    fn severity(&self) -> Severity {
+        Severity::Medium
+    }
+    fn title(&self) -> &'static str {
+        "Sign-in takes measurably longer for existing accounts"
+    }
+    fn description(&self) -> &'static str {
+        "Interleaves guessed accounts (3 attempts each at most) with many random non-existent ones and compares response times with an exact Mann–Whitney U test, Holm-corrected, an effect-size floor and an A/A control account."
+    }
+
+    async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
+        let data = ctx.enumeration().await;
+        let randoms: Vec<f64> = EnumData::usable(&data.random).iter().map(|a| a.ms).collect();
+        if randoms.len() < 10 {
+            return Verdict::Incomplete(format!(
+                "only {} timing samples from random accounts (10 needed){}",
+                randoms.len(),
+                data.cut_short
+                    .as_deref()
+                    .map(|r| format!("; {r}"))
+                    .unwrap_or_default()
+            ));
+        }
+        let random_median = stats::median(&randoms).unwrap_or(0.0);
+
+        // A/A control: a random account sampled exactly like a candidate must not stand out.
+        let control: Vec<f64> = EnumData::usable(&data.control).iter().map(|a| a.ms).collect();
+        if control.len() >= 3 {
+            if let Some(t) = test_group(&control, &randoms) {
+                if t.p_value < ALPHA && meets_floor(&t, random_median) {
+                    return Verdict::Incomplete(format!(
+                        "the A/A control (a random account repeated like a candidate) differed from other random accounts by {:.1} ms (p = {:.4}): timing here is too noisy or per-account state changes it",
+                        t.gap_ms, t.p_value
+                    ));
+                }
+            }
+        }
+
+        // Every candidate tried counts in the correction, sampled fully or not.
+        let mut tests: Vec<(String, Option<GroupTest>)> = Vec::new();
+        for (name, attempts) in data.candidates.iter().filter(|(_, a)| !a.is_empty()) {
+            let times: Vec<f64> = EnumData::usable(attempts).iter().map(|a| a.ms).collect();
+            let t = if times.len() >= 3 {
+                test_group(&times, &randoms)
+            } else {
+                None
+            };
+            tests.push((name.clone(), t));
+        }
+        let p: Vec<f64> = tests
+            .iter()
+            .map(|(_, t)| t.as_ref().map(|t| t.p_value).unwrap_or(1.0))
+            .collect();
+        let rejected = stats::holm(&p, ALPHA);
+        let hits: Vec<(String, GroupTest)> = tests
+            .iter()
+            .zip(rejected)
+            .filter_map(|((name, t), rej)| {
+                let t = t.as_ref()?;
+                (rej && meets_floor(t, random_median)).then(|| (name.clone(), t.clone()))
+            })
+            .collect();
+        let Some((name, t)) = hits.first() else {
+            return Verdict::Pass;
+        };
+        let cand = data.candidate_attempts(name);
+        let cand_times: Vec<f64> = EnumData::usable(cand).iter().map(|a| a.ms).collect();
+        let rand_ex = EnumData::usable(&data.random).first().map(|a| (*a).clone());
+        let slower = if t.gap_ms > 0.0 { "slower" } else { "faster" };
+        Verdict::Found(
+            FindingDraft::new(format!(
+                "Failed sign-ins for '{name}' were {:.1} ms {slower} (median {:.1} ms vs {:.1} ms over {} random accounts; Mann–Whitney p = {:.5}, Holm-corrected over {} accounts; Cliff's δ = {:.2}). The sign-in does work only for existing accounts — typically a password hash — which tells an attacker which accounts exist.",
+                t.gap_ms.abs(),
+                stats::median(&cand_times).unwrap_or(0.0),
+                random_median,
+                randoms.len(),
+                t.p_value,
+                tests.len(),
+                t.delta
+            ))
+            .evidence_from(cand.iter().take(1).chain(rand_ex.as_ref()))
+            .detail("accounts", hits.iter().map(|h| h.0.clone()).collect::<Vec<_>>())
+            .detail("p_value", t.p_value)
+            .detail("cliffs_delta", t.delta)
+            .detail("median_gap_ms", round2(t.gap_ms))
+            .detail("candidate_ms", cand_times.into_iter().map(round2).collect::<Vec<_>>())
+            .detail("random_median_ms", round2(random_median))
+            .detail("random_samples", randoms.len()),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_consistent_gap_passes_the_floor() {
+        let randoms: Vec<f64> = (0..20).map(|i| 2.0 + (i % 5) as f64 * 0.1).collect();
+        let t = test_group(&[60.0, 62.0, 61.0], &randoms).unwrap();
+        assert!(t.p_value < 0.002, "{t:?}");
+        assert!(meets_floor(&t, 2.2));
+    }
+
+    #[test]
+    fn a_tiny_gap_fails_the_floor() {
+        let randoms: Vec<f64> = (0..20).map(|i| 2.0 + (i % 5) as f64 * 0.1).collect();
+        let t = test_group(&[3.0, 3.1, 3.2], &randoms).unwrap();
+        assert!(!meets_floor(&t, 2.2));
+    }
+}

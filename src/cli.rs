@@ -1,0 +1,312 @@
+//! The command line: clap definitions, parsed once into a validated [`ScanConfig`]; and `run`,
+//! which the thin binary calls and tests can call in-process.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Format, Overrides, ScanConfig, Verbosity};
+use crate::report::Report;
+
+const ABOUT: &str = "Find an API's sign-in surfaces and measure its password-spraying exposure.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  keyhole demo                                   scan a built-in vulnerable API (a one-command tour)
+  keyhole scan http://127.0.0.1:5000             discover sign-in endpoints and scan them
+  keyhole scan http://127.0.0.1:5000 --format json > report.json
+  keyhole scan http://127.0.0.1:8000 --endpoint /api/v2/sessions --fail-under B
+
+Exit codes: 0 scan completed (and passed its gates), 1 completed but failed --fail-under or
+--fail-on-regression, 2 could not run (bad arguments, target unreachable, not HTTP).
+
+Only scan APIs you are allowed to test. keyhole sends only random passwords, uses random
+non-existent accounts for volume probes, and gives a guessed real account at most 3 attempts.";
+
+#[derive(Debug, Parser)]
+#[command(name = "keyhole", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan one API, given its base URL (http or https)
+    #[command(after_help = AFTER_HELP)]
+    Scan(ScanArgs),
+    /// Start a built-in sign-in API on 127.0.0.1 and scan it (vulnerable; --fixed for hardened)
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Scan the hardened twin instead of the vulnerable API
+    #[arg(long)]
+    pub fixed: bool,
+    /// Report format on stdout
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    #[command(flatten)]
+    pub noise: Noise,
+}
+
+#[derive(Debug, Args)]
+pub struct Noise {
+    /// Less on stderr (no progress)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More on stderr (every request, every check)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Base URL of the API, e.g. http://127.0.0.1:5000
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// Report format on stdout: pretty, json, sarif, junit, markdown, html [default: pretty]
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Also write the report to FILE (written whole or not at all)
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when the grade is worse than GRADE (A–F) or the score is below SCORE (0–100)
+    #[arg(long, value_name = "GRADE|SCORE")]
+    pub fail_under: Option<String>,
+    /// Scan this sign-in path too (repeatable); discovery still runs
+    #[arg(long, value_name = "PATH")]
+    pub endpoint: Vec<String>,
+    /// A username you own: enables deeper enumeration and lockout tests on it
+    #[arg(long, value_name = "NAME")]
+    pub username: Option<String>,
+    /// Hard cap on HTTP requests for the whole scan [default: 250]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub max_requests: Option<i64>,
+    /// Per-request timeout in seconds [default: 10]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub timeout: Option<f64>,
+    /// Wall-clock cap for the whole scan in seconds [default: 120]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    pub deadline: Option<f64>,
+    /// Compare with an earlier JSON report: new findings, fixed findings, score change
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: exit 1 when a finding is new or the score dropped
+    #[arg(long)]
+    pub fail_on_regression: bool,
+    /// Accept TLS certificates that do not verify
+    #[arg(long)]
+    pub insecure: bool,
+    /// Read option defaults from this TOML file [default: ./keyhole.toml if present]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub noise: Noise,
+}
+
+impl ScanArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            format: self.format.clone(),
+            output: self.output.clone(),
+            fail_under: self.fail_under.clone().map(toml::Value::String),
+            endpoint: self.endpoint.clone(),
+            username: self.username.clone(),
+            max_requests: self.max_requests,
+            timeout: self.timeout,
+            deadline: self.deadline,
+            baseline: self.baseline.clone(),
+            fail_on_regression: self.fail_on_regression.then_some(true),
+            insecure: self.insecure.then_some(true),
+        }
+    }
+
+    /// Layer defaults < config file < flags and validate.
+    pub fn to_config(&self) -> anyhow::Result<ScanConfig> {
+        let file = match &self.config {
+            Some(p) => Overrides::from_file(p)?,
+            None if Path::new("keyhole.toml").is_file() => Overrides::from_file(Path::new("keyhole.toml"))?,
+            None => Overrides::default(),
+        };
+        let o = self.overrides().over(file);
+        Ok(ScanConfig::build(&self.url, o, self.noise.verbosity(), color_wanted())?)
+    }
+}
+
+impl Noise {
+    fn verbosity(&self) -> Verbosity {
+        if self.quiet {
+            Verbosity::Quiet
+        } else if self.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        }
+    }
+}
+
+fn color_wanted() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Exit codes of the SPEC.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_GATE: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+/// Parse the command line and run; returns the process exit code.
+pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("keyhole: error: {}", one_line(&e));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+    parts.dedup_by(|b, a| a.contains(b.as_str()));
+    parts.join(": ").replace('\n', " ")
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match cli.command {
+        Command::Scan(args) => {
+            let cfg = args.to_config()?;
+            rt.block_on(run_scan(cfg))
+        }
+        Command::Demo(args) => rt.block_on(run_demo(args)),
+    }
+}
+
+/// Scan with a validated config, render, write, and apply the gates.
+pub async fn run_scan(cfg: ScanConfig) -> anyhow::Result<u8> {
+    match cfg.format {
+        Format::Pretty | Format::Json => {}
+        other => anyhow::bail!(
+            "--format {} is not yet supported; use pretty or json",
+            other.as_str()
+        ),
+    }
+    if cfg.baseline.is_some() {
+        anyhow::bail!("--baseline is not yet supported");
+    }
+    let report = crate::pipeline::scan(cfg.clone()).await?;
+    let text = render(&report, &cfg);
+    if let Some(path) = &cfg.output {
+        write_atomically(path, text.as_bytes())
+            .with_context(|| format!("cannot write --output {}", path.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(e).context("cannot write the report to stdout");
+        }
+    }
+    let failed = cfg
+        .fail_under
+        .is_some_and(|g| g.fails(report.score, &report.grade));
+    if failed {
+        eprintln!(
+            "keyhole: grade {} ({}/100) is below the --fail-under gate",
+            report.grade, report.score
+        );
+        return Ok(EXIT_GATE);
+    }
+    Ok(EXIT_OK)
+}
+
+fn render(report: &Report, cfg: &ScanConfig) -> String {
+    match cfg.format {
+        Format::Json => crate::render::json::render(report),
+        _ => crate::render::pretty::render(report, cfg.color && cfg.output.is_none()),
+    }
+}
+
+/// Write a file whole or not at all: a temporary file beside it, then a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    let tmp = dir.join(format!(".{name}.keyhole-{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+async fn run_demo(args: DemoArgs) -> anyhow::Result<u8> {
+    let server = crate::demo::start(args.fixed)
+        .await
+        .context("cannot start the demo API on 127.0.0.1")?;
+    let verbosity = args.noise.verbosity();
+    if verbosity != Verbosity::Quiet {
+        eprintln!(
+            "keyhole: demo: {} sign-in API listening on {} — scanning it now",
+            if args.fixed { "a hardened" } else { "a vulnerable" },
+            server.base_url()
+        );
+    }
+    let overrides = Overrides {
+        format: args.format.clone(),
+        ..Default::default()
+    };
+    let cfg = ScanConfig::build(&server.base_url(), overrides, verbosity, color_wanted())?;
+    let code = run_scan(cfg).await?;
+    drop(server);
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.json");
+        write_atomically(&p, b"{}").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"{}");
+        let missing = dir.path().join("nope/r.json");
+        assert!(write_atomically(&missing, b"{}").is_err());
+        assert!(!missing.exists());
+    }
+}

@@ -1,0 +1,467 @@
+//! The validated scan configuration. Command-line flags (and an optional `keyhole.toml`) are parsed
+//! once into [`ScanConfig`]; nothing past that point sees clap types.
+//! Precedence: defaults < config file < flags.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::report::score::grade_rank;
+
+/// Report formats (SPEC `--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Pretty,
+    Json,
+    Sarif,
+    Junit,
+    Markdown,
+    Html,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Result<Format, ConfigError> {
+        Ok(match s.trim().to_ascii_lowercase().as_str() {
+            "pretty" => Format::Pretty,
+            "json" => Format::Json,
+            "sarif" => Format::Sarif,
+            "junit" => Format::Junit,
+            "markdown" | "md" => Format::Markdown,
+            "html" => Format::Html,
+            _ => return Err(ConfigError::Format(s.to_string())),
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Pretty => "pretty",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+        }
+    }
+}
+
+/// `--fail-under`: a grade letter or a score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailUnder {
+    /// Fail when the grade is worse than this one (rank 0 = A … 4 = F).
+    Grade(u8),
+    /// Fail when the score is below this one.
+    Score(u32),
+}
+
+impl FailUnder {
+    pub fn parse(s: &str) -> Result<FailUnder, ConfigError> {
+        let t = s.trim();
+        if let Some(rank) = grade_rank(t) {
+            return Ok(FailUnder::Grade(rank));
+        }
+        match t.parse::<u32>() {
+            Ok(n) if n <= 100 => Ok(FailUnder::Score(n)),
+            _ => Err(ConfigError::FailUnder(s.to_string())),
+        }
+    }
+
+    /// Whether a report with this score and grade fails the gate.
+    pub fn fails(self, score: u32, grade: &str) -> bool {
+        match self {
+            FailUnder::Score(min) => score < min,
+            FailUnder::Grade(rank) => grade_rank(grade).is_none_or(|g| g > rank),
+        }
+    }
+}
+
+/// How much goes to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// Everything a scan needs, validated.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    pub target: Url,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub fail_under: Option<FailUnder>,
+    pub endpoints: Vec<String>,
+    pub username: Option<String>,
+    pub max_requests: u32,
+    pub timeout: Duration,
+    pub deadline: Duration,
+    pub baseline: Option<PathBuf>,
+    pub fail_on_regression: bool,
+    pub insecure: bool,
+    pub verbosity: Verbosity,
+    /// Colours in the pretty report (a TTY and no NO_COLOR).
+    pub color: bool,
+}
+
+pub const DEFAULT_MAX_REQUESTS: u32 = 250;
+pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
+pub const DEFAULT_DEADLINE_SECS: f64 = 120.0;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    #[error("'{0}' is not a URL keyhole can scan: {1}")]
+    Url(String, String),
+    #[error("unknown format '{0}': use pretty, json, sarif, junit, markdown or html")]
+    Format(String),
+    #[error("--fail-under takes a grade A–F or a score 0–100, not '{0}'")]
+    FailUnder(String),
+    #[error("{0} must be {1}, not {2}")]
+    Range(&'static str, &'static str, String),
+    #[error("--endpoint '{0}' must be a path on the target (like /api/login) or a URL on the same origin")]
+    Endpoint(String),
+    #[error("--username must not be empty")]
+    EmptyUsername,
+    #[error("--fail-on-regression needs --baseline FILE (an earlier JSON report)")]
+    RegressionNeedsBaseline,
+    #[error("cannot read config file {0}: {1}")]
+    FileRead(String, String),
+    #[error("config file {0} is not valid: {1}")]
+    FileParse(String, String),
+    #[error("--output {0}: {1}")]
+    Output(String, String),
+}
+
+/// Option values as given, before defaults; both the flags and the config file produce one, and
+/// [`Overrides::over`] layers them.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Overrides {
+    pub format: Option<String>,
+    pub output: Option<PathBuf>,
+    pub fail_under: Option<toml::Value>,
+    #[serde(default, alias = "endpoints")]
+    pub endpoint: Vec<String>,
+    pub username: Option<String>,
+    pub max_requests: Option<i64>,
+    pub timeout: Option<f64>,
+    pub deadline: Option<f64>,
+    pub baseline: Option<PathBuf>,
+    pub fail_on_regression: Option<bool>,
+    pub insecure: Option<bool>,
+}
+
+impl Overrides {
+    /// `self` (higher precedence) over `lower`.
+    pub fn over(self, lower: Overrides) -> Overrides {
+        Overrides {
+            format: self.format.or(lower.format),
+            output: self.output.or(lower.output),
+            fail_under: self.fail_under.or(lower.fail_under),
+            endpoint: if self.endpoint.is_empty() {
+                lower.endpoint
+            } else {
+                self.endpoint
+            },
+            username: self.username.or(lower.username),
+            max_requests: self.max_requests.or(lower.max_requests),
+            timeout: self.timeout.or(lower.timeout),
+            deadline: self.deadline.or(lower.deadline),
+            baseline: self.baseline.or(lower.baseline),
+            fail_on_regression: self.fail_on_regression.or(lower.fail_on_regression),
+            insecure: self.insecure.or(lower.insecure),
+        }
+    }
+
+    /// Read a TOML config file. Keys are the long option names (`max-requests` or `max_requests`).
+    pub fn from_file(path: &Path) -> Result<Overrides, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::FileRead(path.display().to_string(), e.to_string()))?;
+        let normalised = normalise_keys(&text);
+        toml::from_str(&normalised).map_err(|e| {
+            ConfigError::FileParse(
+                path.display().to_string(),
+                e.message().replace('\n', " ").trim().to_string(),
+            )
+        })
+    }
+}
+
+/// Accept `snake_case` keys as well as `kebab-case` at the top level of the file.
+fn normalise_keys(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            match trimmed.split_once('=') {
+                Some((key, rest)) if !trimmed.starts_with('#') && !trimmed.starts_with('[') => {
+                    format!("{} ={}", key.trim().replace('_', "-"), rest)
+                }
+                _ => line.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Parse and check the target URL: http or https, a host, no credentials.
+pub fn parse_target(raw: &str) -> Result<Url, ConfigError> {
+    let bad = |why: &str| ConfigError::Url(raw.to_string(), why.to_string());
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(bad("it is empty; give a base URL like http://127.0.0.1:5000"));
+    }
+    let url = Url::parse(trimmed).map_err(|e| match e {
+        url::ParseError::RelativeUrlWithoutBase => {
+            bad("it has no scheme; write it as http://HOST[:PORT] or https://HOST[:PORT]")
+        }
+        url::ParseError::InvalidPort => bad("the port must be a number from 1 to 65535"),
+        url::ParseError::EmptyHost => bad("it has no host; write it as http://HOST[:PORT]"),
+        other => bad(&format!("{other}; write it as http://HOST[:PORT]")),
+    })?;
+    match url.scheme() {
+        "http" | "https" => {}
+        other => {
+            return Err(bad(&format!(
+                "scheme '{other}' is not supported; use http:// or https://"
+            )))
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("it has no host; write it as http://HOST[:PORT]"));
+    }
+    if url.port() == Some(0) {
+        return Err(bad("the port must be a number from 1 to 65535"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(
+            "it carries credentials (user:pass@); keyhole needs none — remove them",
+        ));
+    }
+    let mut url = url;
+    url.set_fragment(None);
+    url.set_query(None);
+    Ok(url)
+}
+
+impl ScanConfig {
+    /// Build the validated config from the target and the layered option values.
+    pub fn build(
+        target: &str,
+        o: Overrides,
+        verbosity: Verbosity,
+        color: bool,
+    ) -> Result<ScanConfig, ConfigError> {
+        let target = parse_target(target)?;
+        let format = match &o.format {
+            Some(f) => Format::parse(f)?,
+            None => Format::Pretty,
+        };
+        let fail_under = match &o.fail_under {
+            None => None,
+            Some(toml::Value::String(s)) => Some(FailUnder::parse(s)?),
+            Some(toml::Value::Integer(n)) => Some(FailUnder::parse(&n.to_string())?),
+            Some(other) => return Err(ConfigError::FailUnder(other.to_string())),
+        };
+        let max_requests = match o.max_requests {
+            None => DEFAULT_MAX_REQUESTS,
+            Some(n) if (1..=100_000).contains(&n) => n as u32,
+            Some(n) => {
+                return Err(ConfigError::Range(
+                    "--max-requests",
+                    "a whole number from 1 to 100000",
+                    n.to_string(),
+                ))
+            }
+        };
+        let secs = |name: &'static str, v: Option<f64>, default: f64, max: f64| {
+            let v = v.unwrap_or(default);
+            if v.is_finite() && v > 0.0 && v <= max {
+                Ok(Duration::from_secs_f64(v))
+            } else {
+                Err(ConfigError::Range(
+                    name,
+                    if max > 3600.0 {
+                        "seconds above 0 and at most 86400"
+                    } else {
+                        "seconds above 0 and at most 600"
+                    },
+                    v.to_string(),
+                ))
+            }
+        };
+        let timeout = secs("--timeout", o.timeout, DEFAULT_TIMEOUT_SECS, 600.0)?;
+        let deadline = secs("--deadline", o.deadline, DEFAULT_DEADLINE_SECS, 86_400.0)?;
+        for e in &o.endpoint {
+            check_endpoint(&target, e)?;
+        }
+        if let Some(u) = &o.username {
+            if u.trim().is_empty() {
+                return Err(ConfigError::EmptyUsername);
+            }
+        }
+        let fail_on_regression = o.fail_on_regression.unwrap_or(false);
+        if fail_on_regression && o.baseline.is_none() {
+            return Err(ConfigError::RegressionNeedsBaseline);
+        }
+        if let Some(out) = &o.output {
+            check_output(out)?;
+        }
+        Ok(ScanConfig {
+            target,
+            format,
+            output: o.output,
+            fail_under,
+            endpoints: o.endpoint,
+            username: o.username,
+            max_requests,
+            timeout,
+            deadline,
+            baseline: o.baseline,
+            fail_on_regression,
+            insecure: o.insecure.unwrap_or(false),
+            verbosity,
+            color,
+        })
+    }
+}
+
+fn check_endpoint(target: &Url, e: &str) -> Result<(), ConfigError> {
+    let bad = || ConfigError::Endpoint(e.to_string());
+    if e.trim().is_empty() {
+        return Err(bad());
+    }
+    let url = target.join(e.trim()).map_err(|_| bad())?;
+    if url.origin() != target.origin() {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+fn check_output(out: &Path) -> Result<(), ConfigError> {
+    let shown = out.display().to_string();
+    if out.as_os_str().is_empty() || out.is_dir() {
+        return Err(ConfigError::Output(shown, "is a folder, not a file".into()));
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        return Err(ConfigError::Output(
+            shown,
+            format!("folder {} does not exist; create it first", parent.display()),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(target: &str, o: Overrides) -> Result<ScanConfig, ConfigError> {
+        ScanConfig::build(target, o, Verbosity::Normal, false)
+    }
+
+    #[test]
+    fn defaults_follow_the_spec() {
+        let c = build("http://127.0.0.1:5000", Overrides::default()).unwrap();
+        assert_eq!(c.max_requests, 250);
+        assert_eq!(c.timeout, Duration::from_secs(10));
+        assert_eq!(c.deadline, Duration::from_secs(120));
+        assert_eq!(c.format, Format::Pretty);
+        assert!(!c.insecure);
+    }
+
+    #[test]
+    fn rejects_bad_targets_with_a_reason() {
+        for (raw, needle) in [
+            ("ftp://127.0.0.1/", "scheme 'ftp'"),
+            ("127.0.0.1:5000", "scheme"),
+            ("http://", "host"),
+            ("http://127.0.0.1:70000", "port"),
+            ("http://u:p@127.0.0.1/", "credentials"),
+            ("", "empty"),
+        ] {
+            let err = build(raw, Overrides::default()).unwrap_err().to_string();
+            assert!(err.contains(needle), "{raw}: {err}");
+            assert!(!err.contains('\n'));
+        }
+        assert!(build("http://[::1]:8080", Overrides::default()).is_ok());
+    }
+
+    #[test]
+    fn fail_under_grades_and_scores() {
+        let b = FailUnder::parse("B").unwrap();
+        assert!(b.fails(75, "C"));
+        assert!(!b.fails(85, "B"));
+        assert!(!b.fails(95, "A"));
+        let s = FailUnder::parse("80").unwrap();
+        assert!(s.fails(79, "C"));
+        assert!(!s.fails(80, "B"));
+        assert!(FailUnder::parse("101").is_err());
+        assert!(FailUnder::parse("G").is_err());
+    }
+
+    #[test]
+    fn flags_override_file_override_defaults() {
+        let file = Overrides {
+            max_requests: Some(100),
+            timeout: Some(3.0),
+            format: Some("json".into()),
+            ..Default::default()
+        };
+        let flags = Overrides {
+            max_requests: Some(50),
+            ..Default::default()
+        };
+        let c = build("http://127.0.0.1:1", flags.over(file)).unwrap();
+        assert_eq!(c.max_requests, 50);
+        assert_eq!(c.timeout, Duration::from_secs(3));
+        assert_eq!(c.format, Format::Json);
+    }
+
+    #[test]
+    fn out_of_range_values_are_errors() {
+        let o = Overrides {
+            max_requests: Some(0),
+            ..Default::default()
+        };
+        assert!(build("http://127.0.0.1:1", o).is_err());
+        let o = Overrides {
+            timeout: Some(-1.0),
+            ..Default::default()
+        };
+        assert!(build("http://127.0.0.1:1", o).is_err());
+        let o = Overrides {
+            endpoint: vec!["http://other.example/login".into()],
+            ..Default::default()
+        };
+        assert!(build("http://127.0.0.1:1", o).is_err());
+        let o = Overrides {
+            fail_on_regression: Some(true),
+            ..Default::default()
+        };
+        assert_eq!(
+            build("http://127.0.0.1:1", o).unwrap_err(),
+            ConfigError::RegressionNeedsBaseline
+        );
+        let o = Overrides {
+            output: Some(PathBuf::from("/nonexistent-dir-keyhole/x.json")),
+            ..Default::default()
+        };
+        assert!(build("http://127.0.0.1:1", o).is_err());
+    }
+
+    #[test]
+    fn reads_a_toml_file_with_either_key_style() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("keyhole.toml");
+        std::fs::write(&p, "max_requests = 80\nfail-under = \"B\"\nendpoint = [\"/login\"]\n").unwrap();
+        let o = Overrides::from_file(&p).unwrap();
+        assert_eq!(o.max_requests, Some(80));
+        assert_eq!(o.endpoint, vec!["/login".to_string()]);
+        std::fs::write(&p, "bogus = 1\n").unwrap();
+        assert!(Overrides::from_file(&p).is_err());
+    }
+}

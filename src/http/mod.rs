@@ -1,0 +1,500 @@
+//! The HTTP engine: every request of a scan goes through [`Engine::send`], which enforces the safety
+//! promises in one place — the request budget, the target origin, the keyhole User-Agent, the
+//! per-request timeout, the scan deadline and a cap on the body it reads — and measures timing.
+
+pub mod jar;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use url::Url;
+
+pub use jar::Jar;
+
+use crate::report::{Evidence, EvidenceRequest, EvidenceResponse};
+
+/// Most bytes of a response body keyhole reads; the rest is dropped with the connection.
+pub const BODY_CAP: usize = 256 * 1024;
+/// Evidence bodies are cut to this many bytes.
+pub const EVIDENCE_CAP: usize = 4 * 1024;
+
+pub fn user_agent() -> String {
+    format!(
+        "keyhole/{} (+https://github.com/keyhole-scanner/keyhole; security scan)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum HttpError {
+    #[error("request budget of {0} requests is spent")]
+    Budget(u32),
+    #[error("the scan deadline has passed")]
+    Deadline,
+    #[error("refused to leave the target origin for {0}")]
+    OtherOrigin(String),
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("TLS certificate not trusted: {0} (use --insecure to scan anyway)")]
+    Tls(String),
+    #[error("not a valid HTTP response: {0}")]
+    Protocol(String),
+}
+
+impl HttpError {
+    /// Errors that end the whole scan rather than one probe.
+    pub fn is_exhaustion(&self) -> bool {
+        matches!(self, HttpError::Budget(_) | HttpError::Deadline)
+    }
+}
+
+/// Body of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Body {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Body {
+    pub fn json(v: &serde_json::Value) -> Body {
+        Body {
+            content_type: "application/json".into(),
+            bytes: serde_json::to_vec(v).unwrap_or_default(),
+        }
+    }
+
+    pub fn form(pairs: &[(String, String)]) -> Body {
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            ser.append_pair(k, v);
+        }
+        Body {
+            content_type: "application/x-www-form-urlencoded".into(),
+            bytes: ser.finish().into_bytes(),
+        }
+    }
+
+    pub fn raw(content_type: &str, bytes: &[u8]) -> Body {
+        Body {
+            content_type: content_type.into(),
+            bytes: bytes.to_vec(),
+        }
+    }
+}
+
+/// One request to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub method: String,
+    pub url: Url,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Body>,
+}
+
+impl Request {
+    pub fn get(url: Url) -> Request {
+        Request {
+            method: "GET".into(),
+            url,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn post(url: Url, body: Body) -> Request {
+        Request {
+            method: "POST".into(),
+            url,
+            headers: Vec::new(),
+            body: Some(body),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Request {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// What came back. Header names are lower-case.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    /// The body was longer than [`BODY_CAP`] and was cut.
+    pub truncated: bool,
+    /// Time from sending to the response headers.
+    pub ttfb: Duration,
+    /// Time from sending to the end of the body (or the cap).
+    pub total: Duration,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn headers_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or("")
+    }
+
+    pub fn is_html(&self) -> bool {
+        let ct = self.content_type().to_ascii_lowercase();
+        ct.contains("html") || (ct.is_empty() && self.body.starts_with(b"<"))
+    }
+
+    pub fn elapsed_ms(&self) -> f64 {
+        self.ttfb.as_secs_f64() * 1000.0
+    }
+}
+
+/// Engine settings taken from the validated scan config.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub max_requests: u32,
+    pub timeout: Duration,
+    pub deadline: Instant,
+    pub insecure: bool,
+}
+
+/// The one place requests are sent from.
+pub struct Engine {
+    client: reqwest::Client,
+    origin: url::Origin,
+    cfg: EngineConfig,
+    used: AtomicU32,
+    user_agent: String,
+    log: Mutex<Option<Arc<dyn Fn(&str) + Send + Sync>>>,
+}
+
+impl Engine {
+    pub fn new(target: &Url, cfg: EngineConfig) -> Result<Engine, HttpError> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .danger_accept_invalid_certs(cfg.insecure)
+            .connect_timeout(cfg.timeout.min(Duration::from_secs(5)))
+            .pool_max_idle_per_host(4)
+            .tcp_nodelay(true)
+            .no_proxy()
+            .build()
+            .map_err(|e| HttpError::Connect(e.to_string()))?;
+        Ok(Engine {
+            client,
+            origin: target.origin(),
+            cfg,
+            used: AtomicU32::new(0),
+            user_agent: user_agent(),
+            log: Mutex::new(None),
+        })
+    }
+
+    /// Install a callback that receives one line per request (for `-v`).
+    pub fn set_logger(&self, f: Arc<dyn Fn(&str) + Send + Sync>) {
+        if let Ok(mut g) = self.log.lock() {
+            *g = Some(f);
+        }
+    }
+
+    pub fn requests_used(&self) -> u32 {
+        self.used.load(Ordering::SeqCst)
+    }
+
+    pub fn requests_left(&self) -> u32 {
+        self.cfg.max_requests.saturating_sub(self.requests_used())
+    }
+
+    pub fn deadline(&self) -> Instant {
+        self.cfg.deadline
+    }
+
+    pub fn time_left(&self) -> Duration {
+        self.cfg.deadline.saturating_duration_since(Instant::now())
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.cfg.timeout
+    }
+
+    /// Whether `url` is on the target's origin.
+    pub fn same_origin(&self, url: &Url) -> bool {
+        url.origin() == self.origin
+    }
+
+    fn reserve(&self) -> Result<(), HttpError> {
+        if Instant::now() >= self.cfg.deadline {
+            return Err(HttpError::Deadline);
+        }
+        let max = self.cfg.max_requests;
+        self.used
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .map(|_| ())
+            .map_err(|_| HttpError::Budget(max))
+    }
+
+    /// Send one request. Cookies are read from and stored into `jar` when one is given.
+    pub async fn send(&self, req: &Request, jar: Option<&Jar>) -> Result<Response, HttpError> {
+        if !self.same_origin(&req.url) {
+            return Err(HttpError::OtherOrigin(req.url.to_string()));
+        }
+        self.reserve()?;
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|e| HttpError::Protocol(e.to_string()))?;
+        let mut rb = self
+            .client
+            .request(method, req.url.clone())
+            .header(reqwest::header::USER_AGENT, &self.user_agent)
+            .header(reqwest::header::ACCEPT, "application/json, text/html;q=0.9, */*;q=0.5");
+        for (k, v) in &req.headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        if let Some(jar) = jar {
+            if let Some(c) = jar.header_for(&req.url) {
+                rb = rb.header(reqwest::header::COOKIE, c);
+            }
+        }
+        if let Some(body) = &req.body {
+            rb = rb
+                .header(reqwest::header::CONTENT_TYPE, &body.content_type)
+                .body(body.bytes.clone());
+        }
+        // The per-request timeout, never past the scan deadline.
+        let limit = self.cfg.timeout.min(self.time_left());
+        let started = Instant::now();
+        let result = tokio::time::timeout(limit, async {
+            let resp = rb.send().await.map_err(classify_reqwest_error)?;
+            let ttfb = started.elapsed();
+            let status = resp.status().as_u16();
+            let headers: Vec<(String, String)> = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_ascii_lowercase(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let mut stream = resp.bytes_stream();
+            let mut buf = BytesMut::new();
+            let mut truncated = false;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(classify_reqwest_error)?;
+                let room = BODY_CAP - buf.len();
+                if chunk.len() > room {
+                    buf.extend_from_slice(&chunk[..room]);
+                    truncated = true;
+                    break;
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok::<_, HttpError>(Response {
+                status,
+                headers,
+                body: buf.freeze(),
+                truncated,
+                ttfb,
+                total: started.elapsed(),
+            })
+        })
+        .await;
+        let resp = match result {
+            Ok(r) => r?,
+            Err(_) if Instant::now() >= self.cfg.deadline => return Err(HttpError::Deadline),
+            Err(_) => return Err(HttpError::Timeout(limit)),
+        };
+        if let Some(jar) = jar {
+            jar.store(&req.url, resp.headers_all("set-cookie"));
+        }
+        if let Ok(g) = self.log.lock() {
+            if let Some(f) = g.as_ref() {
+                f(&format!(
+                    "{} {} -> {} ({:.1} ms)",
+                    req.method,
+                    req.url,
+                    resp.status,
+                    resp.elapsed_ms()
+                ));
+            }
+        }
+        Ok(resp)
+    }
+
+    /// GET that follows same-origin redirects (at most `max_hops`); returns the final URL too.
+    pub async fn get_following(
+        &self,
+        url: &Url,
+        jar: Option<&Jar>,
+        max_hops: usize,
+    ) -> Result<(Url, Response), HttpError> {
+        let mut current = url.clone();
+        let mut resp = self.send(&Request::get(current.clone()), jar).await?;
+        for _ in 0..max_hops {
+            if !(300..400).contains(&resp.status) {
+                break;
+            }
+            let Some(next) = resp.header("location").and_then(|l| current.join(l).ok()) else {
+                break;
+            };
+            if !self.same_origin(&next) || next == current {
+                break;
+            }
+            current = next;
+            resp = self.send(&Request::get(current.clone()), jar).await?;
+        }
+        Ok((current, resp))
+    }
+}
+
+fn classify_reqwest_error(e: reqwest::Error) -> HttpError {
+    let mut msg = e.to_string();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    let lower = msg.to_ascii_lowercase();
+    if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("tls") {
+        HttpError::Tls(short(&msg))
+    } else if e.is_timeout() {
+        HttpError::Timeout(Duration::from_secs(0))
+    } else if e.is_connect() {
+        HttpError::Connect(short(&msg))
+    } else {
+        HttpError::Protocol(short(&msg))
+    }
+}
+
+fn short(s: &str) -> String {
+    let s = s.replace('\n', " ");
+    if s.len() > 200 {
+        format!("{}…", &s[..floor_char_boundary(&s, 200)])
+    } else {
+        s
+    }
+}
+
+/// Largest index ≤ `i` on a char boundary of `s`.
+pub fn floor_char_boundary(s: &str, i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    let mut i = i;
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Cut text to `cap` bytes on a char boundary, marking the cut.
+pub fn cut(s: &str, cap: usize) -> String {
+    if s.len() <= cap {
+        s.to_string()
+    } else {
+        format!("{}…[cut]", &s[..floor_char_boundary(s, cap)])
+    }
+}
+
+/// Evidence for a request and its response, bodies cut to a few KiB.
+pub fn evidence(req: &Request, resp: &Response) -> Evidence {
+    let mut rh = std::collections::BTreeMap::new();
+    rh.insert("user-agent".to_string(), user_agent());
+    if let Some(b) = &req.body {
+        rh.insert("content-type".to_string(), b.content_type.clone());
+    }
+    for (k, v) in &req.headers {
+        rh.insert(k.to_ascii_lowercase(), v.clone());
+    }
+    let mut sh = std::collections::BTreeMap::new();
+    for (k, v) in &resp.headers {
+        sh.entry(k.clone())
+            .and_modify(|e: &mut String| {
+                e.push_str(", ");
+                e.push_str(v);
+            })
+            .or_insert_with(|| v.clone());
+    }
+    Evidence {
+        request: EvidenceRequest {
+            method: req.method.clone(),
+            url: req.url.to_string(),
+            headers: rh,
+            body: req
+                .body
+                .as_ref()
+                .map(|b| cut(&String::from_utf8_lossy(&b.bytes), EVIDENCE_CAP))
+                .unwrap_or_default(),
+        },
+        response: EvidenceResponse {
+            status: resp.status,
+            headers: sh,
+            body: cut(&resp.text(), EVIDENCE_CAP),
+            elapsed_ms: resp.ttfb.as_millis() as u64,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_respects_char_boundaries() {
+        let s = "ééééé";
+        let c = cut(s, 3);
+        assert!(c.starts_with('é'));
+        assert!(c.ends_with("[cut]"));
+        assert_eq!(cut("short", 10), "short");
+    }
+
+    #[test]
+    fn form_body_encodes_pairs() {
+        let b = Body::form(&[("username".into(), "a b".into()), ("x".into(), "&".into())]);
+        assert_eq!(String::from_utf8(b.bytes).unwrap(), "username=a+b&x=%26");
+    }
+
+    #[tokio::test]
+    async fn refuses_other_origins_and_budget() {
+        let target = Url::parse("http://127.0.0.1:9").unwrap();
+        let eng = Engine::new(
+            &target,
+            EngineConfig {
+                max_requests: 0,
+                timeout: Duration::from_secs(1),
+                deadline: Instant::now() + Duration::from_secs(5),
+                insecure: false,
+            },
+        )
+        .unwrap();
+        let other = Request::get(Url::parse("http://127.0.0.2:9/").unwrap());
+        assert!(matches!(
+            eng.send(&other, None).await,
+            Err(HttpError::OtherOrigin(_))
+        ));
+        let same = Request::get(target.join("/x").unwrap());
+        assert_eq!(eng.send(&same, None).await.unwrap_err(), HttpError::Budget(0));
+        assert_eq!(eng.requests_used(), 0);
+    }
+}

@@ -1,0 +1,140 @@
+//! The scan pipeline: discover surfaces → probe and analyse (the checks) → score → report.
+//! Rendering happens afterwards, from the report alone.
+
+use std::time::Instant;
+
+use crate::checks::{self, EndpointCtx, Verdict};
+use crate::config::ScanConfig;
+use crate::discover::{self, DiscoverError};
+use crate::http::{Engine, EngineConfig, HttpError};
+use crate::probe::Prober;
+use crate::report::{remediation, score, Finding, Incomplete, Observation, Report, Stats, Tool};
+use crate::scan::Scanner;
+
+/// Why a scan could not run (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Discover(#[from] DiscoverError),
+    #[error("cannot set up the HTTP client: {0}")]
+    Engine(HttpError),
+}
+
+/// Run a whole scan and build its report.
+pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let engine = Engine::new(
+        &cfg.target,
+        EngineConfig {
+            max_requests: cfg.max_requests,
+            timeout: cfg.timeout,
+            deadline: started + cfg.deadline,
+            insecure: cfg.insecure,
+        },
+    )
+    .map_err(ScanError::Engine)?;
+    let scanner = Scanner::new(cfg, engine);
+    if scanner.cfg.verbosity == crate::config::Verbosity::Verbose {
+        scanner
+            .engine
+            .set_logger(std::sync::Arc::new(|line: &str| eprintln!("  {line}")));
+    }
+    let discovery = discover::discover(&scanner).await;
+    let discovery = match discovery {
+        Ok(d) => d,
+        Err(e) => {
+            scanner.progress.finish();
+            return Err(e.into());
+        }
+    };
+
+    let registry = checks::registry();
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut incomplete: Vec<Incomplete> = Vec::new();
+    let mut observations: Vec<Observation> = Vec::new();
+    let mut endpoints = Vec::new();
+
+    for confirmed in &discovery.surfaces {
+        let surface = &confirmed.surface;
+        endpoints.push(surface.report());
+        let mut prober = Prober::new(&scanner, surface);
+        prober.baseline = Some(confirmed.baseline.clone());
+        prober.normalizer = confirmed.normalizer.clone();
+        let mut ctx = EndpointCtx::new(
+            prober,
+            confirmed.confirmation.clone(),
+            discovery.example_accounts.clone(),
+        );
+        for check in &registry {
+            scanner
+                .progress
+                .detail(&format!("check {} on {}", check.id(), surface.label()));
+            match check.run(&mut ctx).await {
+                Verdict::Pass => {}
+                Verdict::Found(d) => findings.push(Finding {
+                    id: check.id().to_string(),
+                    severity: check.severity(),
+                    category: check.category(),
+                    endpoint: surface.label(),
+                    title: check.title().to_string(),
+                    summary: d.summary,
+                    remediation: remediation::text(check.id(), surface.framework),
+                    confidence: d.confidence,
+                    evidence: d.evidence,
+                    details: d.details,
+                }),
+                Verdict::Incomplete(reason) => incomplete.push(Incomplete {
+                    check: check.id().to_string(),
+                    reason: format!("{}: {reason}", surface.label()),
+                }),
+            }
+        }
+        observations.append(&mut ctx.observations);
+    }
+
+    let tested = !discovery.surfaces.is_empty();
+    if !tested {
+        incomplete.push(Incomplete {
+            check: "discovery".into(),
+            reason: format!(
+                "no sign-in surface was found on {} (looked at the root page, {} well-known paths, OpenAPI documents, HTML forms and authentication challenges); the checks were not applicable — if the API has one, pass it with --endpoint PATH",
+                scanner.cfg.target,
+                discover::WELL_KNOWN_PATHS.len()
+            ),
+        });
+    }
+    if let Some(doc) = &discovery.openapi {
+        observations.push(Observation {
+            endpoint: doc.to_string(),
+            kind: "openapi".into(),
+            summary: "an OpenAPI document was read for sign-in operations".into(),
+        });
+    }
+    findings.sort_by(|a, b| a.severity.cmp(&b.severity).then(a.id.cmp(&b.id)));
+    let total = score::score(&findings);
+    scanner.progress.finish();
+    let duration_ms = started.elapsed().as_millis() as u64;
+    Ok(Report {
+        schema_version: 1,
+        tool: Tool {
+            name: "keyhole".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        target: scanner.cfg.target.to_string().trim_end_matches('/').to_string(),
+        started_at,
+        duration_ms,
+        score: total,
+        grade: score::grade(total).to_string(),
+        rubric: score::RUBRIC.into(),
+        categories: score::categories(&findings, tested),
+        endpoints,
+        findings,
+        observations,
+        incomplete,
+        stats: Stats {
+            requests: scanner.engine.requests_used(),
+            duration_ms,
+        },
+    })
+}

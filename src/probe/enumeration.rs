@@ -1,0 +1,286 @@
+//! The enumeration sample: guessed candidate accounts interleaved with fresh random accounts and
+//! one repeated random account (the A/A control), taken before any volume probe can trip a limit.
+//!
+//! Stage 1 tries every candidate once among random accounts; stage 2 gives the candidates that
+//! stood out (by response or time) two more attempts, so no possibly-real account ever gets more
+//! than 3. Power comes from the random side, which is safe to sample.
+
+use rand::seq::SliceRandom;
+
+use super::{Attempt, Client, ProbeError, Prober};
+use crate::analysis::classify::{Class, ThrottleKind};
+use crate::analysis::stats;
+use crate::scan::Role;
+
+/// Default guesses for accounts that exist on many systems.
+pub const DEFAULT_CANDIDATES: &[&str] = &[
+    "admin",
+    "administrator",
+    "root",
+    "test",
+    "user",
+    "alice",
+    "demo",
+    "guest",
+    "bob",
+    "support",
+];
+
+/// Candidates that get stage-2 attempts at most.
+const MAX_SUSPECTS: usize = 4;
+
+#[derive(Debug, Clone, Default)]
+pub struct EnumData {
+    /// Fresh random accounts, one attempt each.
+    pub random: Vec<Attempt>,
+    /// The control account's attempts (one random account, repeated like a candidate).
+    pub control: Vec<Attempt>,
+    /// Each candidate with its attempts.
+    pub candidates: Vec<(String, Vec<Attempt>)>,
+    /// Every attempt in the order sent.
+    pub sequence: Vec<Attempt>,
+    /// The first throttled attempt, which ended the sample.
+    pub throttled: Option<Attempt>,
+    /// Why sampling ended before its plan (budget, deadline, throttle).
+    pub cut_short: Option<String>,
+}
+
+impl EnumData {
+    pub fn candidate_attempts(&self, name: &str) -> &[Attempt] {
+        self.candidates
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, a)| a.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// Usable (not throttled, answered) attempts of a set.
+    pub fn usable(attempts: &[Attempt]) -> Vec<&Attempt> {
+        attempts
+            .iter()
+            .filter(|a| a.response.is_some() && !a.is_throttled())
+            .collect()
+    }
+}
+
+/// Candidate usernames for a surface: the tester's own first, then accounts the API itself
+/// mentions (OpenAPI examples), then the defaults — shaped as emails for email fields.
+pub fn candidates(owned: Option<&str>, examples: &[String], email: bool, host: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |s: String| {
+        if !s.is_empty() && !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    if let Some(o) = owned {
+        push(o.to_string());
+    }
+    for e in examples {
+        if e.contains('@') == email {
+            push(e.clone());
+        }
+    }
+    let domain = if host.contains('.') && host.parse::<std::net::IpAddr>().is_err() {
+        host.to_string()
+    } else {
+        "example.com".to_string()
+    };
+    for c in DEFAULT_CANDIDATES {
+        if email {
+            push(format!("{c}@{domain}"));
+            if domain != "example.com" {
+                push(format!("{c}@example.com"));
+            }
+        } else {
+            push(c.to_string());
+        }
+    }
+    out.truncate(12);
+    out
+}
+
+enum Item {
+    Random,
+    Control,
+    Candidate(String),
+}
+
+impl Prober<'_> {
+    /// Take the enumeration sample. `reserve` requests are left for the probes that follow.
+    pub async fn sample_enumeration(
+        &self,
+        client: &mut Client,
+        candidates: &[String],
+        reserve: u32,
+    ) -> EnumData {
+        let email = self.wants_email();
+        let owned = self.scanner.cfg.username.clone();
+        let control_name = self.scanner.random_account(email);
+        let mut data = EnumData {
+            candidates: candidates.iter().map(|c| (c.clone(), Vec::new())).collect(),
+            ..Default::default()
+        };
+
+        // Stage 1: every candidate once, the control once, random accounts.
+        let mut plan: Vec<Item> = candidates.iter().cloned().map(Item::Candidate).collect();
+        plan.push(Item::Control);
+        plan.extend((0..14).map(|_| Item::Random));
+        plan.shuffle(&mut rand::thread_rng());
+        // Start with two random accounts so a tarpit baseline exists early.
+        plan.insert(0, Item::Random);
+        plan.insert(0, Item::Random);
+        if !self.run_plan(client, plan, &control_name, owned.as_deref(), reserve, &mut data).await {
+            return data;
+        }
+
+        // Stage 2: two more attempts for the candidates that stood out, the control, randoms.
+        let suspects = self.suspects(&data, owned.as_deref());
+        let mut plan: Vec<Item> = Vec::new();
+        for s in &suspects {
+            plan.push(Item::Candidate(s.clone()));
+            plan.push(Item::Candidate(s.clone()));
+        }
+        plan.push(Item::Control);
+        plan.push(Item::Control);
+        plan.extend((0..(6 + 2 * suspects.len())).map(|_| Item::Random));
+        plan.shuffle(&mut rand::thread_rng());
+        self.run_plan(client, plan, &control_name, owned.as_deref(), reserve, &mut data)
+            .await;
+        data
+    }
+
+    /// Run a plan; false when sampling must end (throttle, budget, deadline).
+    async fn run_plan(
+        &self,
+        client: &mut Client,
+        plan: Vec<Item>,
+        control_name: &str,
+        owned: Option<&str>,
+        reserve: u32,
+        data: &mut EnumData,
+    ) -> bool {
+        let email = self.wants_email();
+        for item in plan {
+            if self.scanner.engine.requests_left() <= reserve {
+                data.cut_short = Some("the request budget was kept for the throttling probes".into());
+                return false;
+            }
+            let (name, role) = match &item {
+                Item::Random => (self.scanner.random_account(email), Role::Random),
+                Item::Control => (control_name.to_string(), Role::Control),
+                Item::Candidate(c) if Some(c.as_str()) == owned => (c.clone(), Role::Owned),
+                Item::Candidate(c) => {
+                    if self.scanner.attempts_left(c) == 0 {
+                        continue;
+                    }
+                    (c.clone(), Role::Candidate)
+                }
+            };
+            let attempt = match self.attempt(client, &name, role, &[]).await {
+                Ok(a) => a,
+                Err(ProbeError::Safety(_)) => continue,
+                Err(e) => {
+                    data.cut_short = Some(format!("sampling stopped: {e}"));
+                    return false;
+                }
+            };
+            let tarpit = role == Role::Random && self.looks_tarpitted(&data.random, &attempt);
+            let mut attempt = attempt;
+            if tarpit {
+                attempt.class = Class::Throttled(ThrottleKind::Tarpit);
+            }
+            data.sequence.push(attempt.clone());
+            let throttled = attempt.is_throttled()
+                && (attempt.class != Class::Throttled(ThrottleKind::Dropped)
+                    || data.sequence.iter().rev().nth(1).is_some_and(|p| p.is_throttled()));
+            match item {
+                Item::Random => data.random.push(attempt.clone()),
+                Item::Control => data.control.push(attempt.clone()),
+                Item::Candidate(c) => {
+                    if let Some((_, v)) = data.candidates.iter_mut().find(|(n, _)| *n == c) {
+                        v.push(attempt.clone());
+                    }
+                }
+            }
+            if throttled {
+                data.cut_short = Some(format!(
+                    "a throttle ({}) ended the sample after {} attempts",
+                    describe(&attempt),
+                    data.sequence.len()
+                ));
+                data.throttled = Some(attempt);
+                return false;
+            }
+        }
+        true
+    }
+
+    /// A random-account attempt far slower than the first ones, twice in a row, is a tarpit.
+    fn looks_tarpitted(&self, randoms: &[Attempt], current: &Attempt) -> bool {
+        let times: Vec<f64> = randoms
+            .iter()
+            .filter(|a| a.ms.is_finite())
+            .map(|a| a.ms)
+            .collect();
+        if times.len() < 3 || !current.ms.is_finite() {
+            return false;
+        }
+        let base = stats::median(&times[..times.len().min(5)]).unwrap_or(0.0);
+        let slow = |ms: f64| ms > (base * 4.0).max(base + 300.0);
+        slow(current.ms) && randoms.last().is_some_and(|p| p.ms.is_finite() && slow(p.ms))
+    }
+
+    /// Candidates whose stage-1 answer stood out from the random accounts'.
+    fn suspects(&self, data: &EnumData, owned: Option<&str>) -> Vec<String> {
+        let randoms = EnumData::usable(&data.random);
+        let times: Vec<f64> = randoms.iter().map(|a| a.ms).collect();
+        let (lo, hi) = (
+            times.iter().cloned().fold(f64::INFINITY, f64::min),
+            times.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+        );
+        let mut scored: Vec<(f64, String)> = Vec::new();
+        for (name, attempts) in &data.candidates {
+            let Some(a) = EnumData::usable(attempts).first().copied() else {
+                continue;
+            };
+            let differs = !randoms
+                .iter()
+                .any(|r| r.status() == a.status() && r.norm == a.norm);
+            let outside = a.ms > hi || a.ms < lo;
+            if Some(name.as_str()) == owned {
+                scored.push((f64::INFINITY, name.clone()));
+            } else if differs {
+                scored.push((1e12, name.clone()));
+            } else if outside {
+                let med = stats::median(&times).unwrap_or(0.0);
+                scored.push(((a.ms - med).abs(), name.clone()));
+            }
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        scored.into_iter().take(MAX_SUSPECTS).map(|(_, n)| n).collect()
+    }
+}
+
+pub fn describe(a: &Attempt) -> String {
+    match (&a.class, a.status()) {
+        (Class::Throttled(k), Some(s)) => format!("{}, status {s}", k.describe()),
+        (Class::Throttled(k), None) => k.describe().to_string(),
+        (_, Some(s)) => format!("status {s}"),
+        _ => "no answer".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_put_owned_and_examples_first() {
+        let c = candidates(Some("me"), &["jane@example.com".into(), "ops".into()], false, "127.0.0.1");
+        assert_eq!(&c[..3], &["me", "ops", "admin"]);
+        assert!(c.len() <= 12);
+        let e = candidates(None, &["jane@example.com".into()], true, "127.0.0.1");
+        assert_eq!(e[0], "jane@example.com");
+        assert!(e.iter().all(|x| x.contains('@')));
+    }
+}

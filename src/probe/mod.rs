@@ -1,0 +1,220 @@
+//! Probing a confirmed sign-in surface: one credential attempt at a time, through the engine, with
+//! the account-safety ledger, fresh form tokens, classification and normalisation.
+
+pub mod enumeration;
+pub mod throttle;
+
+use crate::analysis::classify::{classify, Baseline, Class, ThrottleKind};
+use crate::analysis::normalize::Normalizer;
+use crate::discover::html;
+use crate::http::{evidence, HttpError, Jar, Request, Response};
+use crate::report::{Evidence, SurfaceKind};
+use crate::scan::{Role, SafetyError, Scanner};
+use crate::surface::Surface;
+
+/// Why an attempt could not be made.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProbeError {
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error(transparent)]
+    Safety(#[from] SafetyError),
+    #[error("the sign-in form could not be fetched for a fresh token")]
+    FormGone,
+}
+
+impl ProbeError {
+    /// The scan's budget or deadline is spent: stop probing altogether.
+    pub fn is_exhaustion(&self) -> bool {
+        matches!(self, ProbeError::Http(e) if e.is_exhaustion())
+    }
+}
+
+/// One logical client: its cookies and the latest hidden fields of the form it is filling in.
+#[derive(Debug, Default)]
+pub struct Client {
+    pub jar: Jar,
+    hidden: Option<Vec<(String, String)>>,
+}
+
+impl Client {
+    pub fn new() -> Client {
+        Client::default()
+    }
+}
+
+/// One credential attempt and what came of it.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub account: String,
+    /// The password sent (random, for echo masking).
+    pub password: String,
+    pub role: Role,
+    pub request: Request,
+    /// None when the request failed (timeout, reset…); see `error`.
+    pub response: Option<Response>,
+    pub error: Option<HttpError>,
+    pub class: Class,
+    /// The normalised body (echoes, volatile values and learned tokens masked).
+    pub norm: String,
+    /// Time to response headers, in milliseconds.
+    pub ms: f64,
+}
+
+impl Attempt {
+    pub fn status(&self) -> Option<u16> {
+        self.response.as_ref().map(|r| r.status)
+    }
+
+    pub fn evidence(&self) -> Option<Evidence> {
+        self.response.as_ref().map(|r| evidence(&self.request, r))
+    }
+
+    pub fn is_throttled(&self) -> bool {
+        self.class.is_throttled()
+    }
+
+    pub fn text(&self) -> String {
+        self.response.as_ref().map(|r| r.text()).unwrap_or_default()
+    }
+}
+
+/// Sends attempts against one surface.
+pub struct Prober<'a> {
+    pub scanner: &'a Scanner,
+    pub surface: &'a Surface,
+    pub baseline: Option<Baseline>,
+    pub normalizer: Normalizer,
+}
+
+impl<'a> Prober<'a> {
+    pub fn new(scanner: &'a Scanner, surface: &'a Surface) -> Prober<'a> {
+        Prober {
+            scanner,
+            surface,
+            baseline: None,
+            normalizer: Normalizer::new(),
+        }
+    }
+
+    /// Whether usernames should look like email addresses.
+    pub fn wants_email(&self) -> bool {
+        let f = self.surface.username_field.to_ascii_lowercase();
+        f.contains("mail")
+    }
+
+    /// Fresh hidden fields for a form surface, fetched with the client's cookies.
+    async fn hidden_fields(&self, client: &mut Client) -> Result<Vec<(String, String)>, ProbeError> {
+        if self.surface.kind != SurfaceKind::HtmlForm || !self.surface.has_hidden {
+            return Ok(Vec::new());
+        }
+        if let Some(h) = client.hidden.take() {
+            return Ok(h);
+        }
+        let page = self
+            .surface
+            .form_page
+            .clone()
+            .unwrap_or_else(|| self.surface.url.clone());
+        let (final_url, resp) = self
+            .scanner
+            .engine
+            .get_following(&page, Some(&client.jar), 3)
+            .await?;
+        self.form_hidden_from(&resp, &final_url)
+            .ok_or(ProbeError::FormGone)
+    }
+
+    fn form_hidden_from(&self, resp: &Response, page: &url::Url) -> Option<Vec<(String, String)>> {
+        if !resp.is_html() {
+            return None;
+        }
+        let forms = html::login_forms(&resp.text(), page);
+        forms
+            .iter()
+            .find(|f| f.action == self.surface.url && f.password_field == self.surface.password_field)
+            .or_else(|| forms.first())
+            .map(|f| f.hidden.clone())
+    }
+
+    /// Send one attempt with `account`, in `role`, adding `headers` (e.g. a spoofed address).
+    pub async fn attempt(
+        &self,
+        client: &mut Client,
+        account: &str,
+        role: Role,
+        headers: &[(String, String)],
+    ) -> Result<Attempt, ProbeError> {
+        self.scanner.charge_account(account, role)?;
+        let hidden = self.hidden_fields(client).await?;
+        let password = self.scanner.password();
+        let mut req = self.surface.attempt_request(account, &password, &hidden);
+        req.headers.extend(headers.iter().cloned());
+        Ok(self.send(client, req, account, &password, role).await?)
+    }
+
+    /// Send a request that is not a proper sign-in (for confirmation and debug probes).
+    pub async fn send_raw(&self, client: &mut Client, req: Request) -> Result<Attempt, ProbeError> {
+        Ok(self.send(client, req, "", "", Role::Random).await?)
+    }
+
+    /// A malformed sign-in: the password field left out (fresh hidden fields included).
+    pub async fn malformed(&self, client: &mut Client) -> Result<Attempt, ProbeError> {
+        let hidden = self.hidden_fields(client).await?;
+        let user = self.scanner.random_account(self.wants_email());
+        let req = self.surface.malformed_request(&user, &hidden);
+        Ok(self.send(client, req, &user, "", Role::Random).await?)
+    }
+
+    async fn send(
+        &self,
+        client: &mut Client,
+        req: Request,
+        account: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<Attempt, HttpError> {
+        match self.scanner.engine.send(&req, Some(&client.jar)).await {
+            Ok(resp) => {
+                if self.surface.kind == SurfaceKind::HtmlForm && self.surface.has_hidden {
+                    client.hidden = self.form_hidden_from(&resp, &req.url);
+                }
+                let class = classify(&resp, self.baseline.as_ref());
+                let norm = self
+                    .normalizer
+                    .normalize(&resp.text(), &[account, password]);
+                Ok(Attempt {
+                    account: account.to_string(),
+                    password: password.to_string(),
+                    role,
+                    ms: resp.elapsed_ms(),
+                    request: req,
+                    response: Some(resp),
+                    error: None,
+                    class,
+                    norm,
+                })
+            }
+            Err(e) if e.is_exhaustion() || matches!(e, HttpError::OtherOrigin(_)) => Err(e),
+            Err(e) => {
+                client.hidden = None;
+                let class = if matches!(e, HttpError::Timeout(_) | HttpError::Connect(_) | HttpError::Protocol(_)) {
+                    Class::Throttled(ThrottleKind::Dropped)
+                } else {
+                    Class::Error
+                };
+                Ok(Attempt {
+                    account: account.to_string(),
+                    password: password.to_string(),
+                    role,
+                    ms: f64::NAN,
+                    request: req,
+                    response: None,
+                    error: Some(e),
+                    class,
+                    norm: String::new(),
+                })
+            }
+        }
+    }
+}

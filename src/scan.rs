@@ -1,0 +1,183 @@
+//! Shared scan state: the validated config, the HTTP engine, the account-safety ledger, random
+//! accounts and passwords, and progress on stderr.
+
+use std::collections::{HashMap, HashSet};
+use std::io::IsTerminal;
+use std::sync::Mutex;
+
+use rand::distributions::{Alphanumeric, DistString};
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+use crate::config::{ScanConfig, Verbosity};
+use crate::http::Engine;
+
+/// Most failed attempts a username that may be real gets in one scan (SPEC safety promise).
+pub const MAX_ATTEMPTS_REAL_ACCOUNT: u32 = 3;
+/// Length of every password keyhole sends (SPEC: random, at least 16 characters).
+pub const PASSWORD_LEN: usize = 32;
+
+/// The role an account plays in a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// A fresh random, non-existent account.
+    Random,
+    /// A random account repeated the way a candidate is (the A/A control).
+    Control,
+    /// A guessed account that may exist (admin, root…): at most 3 attempts.
+    Candidate,
+    /// The tester's own account (`--username`).
+    Owned,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SafetyError {
+    #[error("account '{0}' already had {1} attempts (the safety cap)")]
+    AttemptCap(String, u32),
+}
+
+/// Progress lines on stderr (never stdout).
+pub struct Progress {
+    verbosity: Verbosity,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    pub fn new(verbosity: Verbosity) -> Progress {
+        let bar = (verbosity != Verbosity::Quiet && std::io::stderr().is_terminal()).then(|| {
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} keyhole: {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            pb.enable_steady_tick(std::time::Duration::from_millis(120));
+            pb
+        });
+        Progress { verbosity, bar }
+    }
+
+    /// A phase of the scan.
+    pub fn step(&self, msg: &str) {
+        match &self.bar {
+            Some(pb) => pb.set_message(msg.to_string()),
+            None if self.verbosity != Verbosity::Quiet => eprintln!("keyhole: {msg}"),
+            None => {}
+        }
+    }
+
+    /// Detail shown only with -v.
+    pub fn detail(&self, msg: &str) {
+        if self.verbosity == Verbosity::Verbose {
+            match &self.bar {
+                Some(pb) => pb.println(format!("  {msg}")),
+                None => eprintln!("  {msg}"),
+            }
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(pb) = &self.bar {
+            pb.finish_and_clear();
+        }
+    }
+}
+
+/// Everything the pipeline stages share.
+pub struct Scanner {
+    pub cfg: ScanConfig,
+    pub engine: Engine,
+    pub progress: Progress,
+    ledger: Mutex<HashMap<String, u32>>,
+    randoms: Mutex<HashSet<String>>,
+}
+
+impl Scanner {
+    pub fn new(cfg: ScanConfig, engine: Engine) -> Scanner {
+        let progress = Progress::new(cfg.verbosity);
+        Scanner {
+            cfg,
+            engine,
+            progress,
+            ledger: Mutex::new(HashMap::new()),
+            randoms: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// A random password that cannot be anybody's: 32 random characters.
+    pub fn password(&self) -> String {
+        random_password()
+    }
+
+    /// A fresh random username shaped like the field wants (an email for email fields).
+    pub fn random_account(&self, email: bool) -> String {
+        let mut rng = rand::thread_rng();
+        let letters: String = (0..rng.gen_range(8..=10))
+            .map(|_| (b'a' + rng.gen_range(0..26)) as char)
+            .collect();
+        let name = format!("{letters}{}", rng.gen_range(10..100));
+        let name = if email {
+            format!("{name}@example.com")
+        } else {
+            name
+        };
+        if let Ok(mut r) = self.randoms.lock() {
+            r.insert(name.clone());
+        }
+        name
+    }
+
+    /// Whether `name` is one of the random accounts this scan made up.
+    pub fn is_random(&self, name: &str) -> bool {
+        self.randoms.lock().map(|r| r.contains(name)).unwrap_or(false)
+    }
+
+    /// Count one failed attempt on an account that may be real; refuse past the cap.
+    /// Random accounts and the tester's own account are not capped.
+    pub fn charge_account(&self, name: &str, role: Role) -> Result<(), SafetyError> {
+        if role == Role::Owned && self.cfg.username.as_deref() == Some(name) {
+            return Ok(());
+        }
+        if matches!(role, Role::Random | Role::Control) && self.is_random(name) {
+            return Ok(());
+        }
+        let mut ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
+        let n = ledger.entry(name.to_string()).or_insert(0);
+        if *n >= MAX_ATTEMPTS_REAL_ACCOUNT {
+            return Err(SafetyError::AttemptCap(name.to_string(), *n));
+        }
+        *n += 1;
+        Ok(())
+    }
+
+    /// Attempts left on a possibly-real account.
+    pub fn attempts_left(&self, name: &str) -> u32 {
+        let ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
+        MAX_ATTEMPTS_REAL_ACCOUNT.saturating_sub(ledger.get(name).copied().unwrap_or(0))
+    }
+}
+
+/// 32 characters from letters, digits and a few symbols.
+pub fn random_password() -> String {
+    let mut rng = rand::thread_rng();
+    let mut p = Alphanumeric.sample_string(&mut rng, PASSWORD_LEN - 4);
+    let symbols = ['!', '#', '%', '*', '-', '_', '.', '~'];
+    for _ in 0..4 {
+        let at = rng.gen_range(0..=p.len());
+        p.insert(at, *symbols.choose(&mut rng).unwrap_or(&'#'));
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_long_and_random() {
+        let a = random_password();
+        let b = random_password();
+        assert_eq!(a.chars().count(), PASSWORD_LEN);
+        assert!(PASSWORD_LEN >= 16);
+        assert_ne!(a, b);
+    }
+}
