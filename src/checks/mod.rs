@@ -181,9 +181,14 @@ impl<'a> EndpointCtx<'a> {
                 .progress
                 .step(&format!("probing throttling on {}", self.label()));
             let enumeration = self.enumeration.as_ref().expect("set above");
+            let earlier = self
+                .confirmation
+                .iter()
+                .filter(|a| !a.password.is_empty())
+                .count();
             let data = self
                 .prober
-                .probe_throttling(&mut self.client, enumeration)
+                .probe_throttling(&mut self.client, enumeration, earlier)
                 .await;
             self.throttle = Some(data);
         }

@@ -75,7 +75,14 @@ impl ThrottleData {
 
 impl Prober<'_> {
     /// Run the volume probes after the enumeration sample.
-    pub async fn probe_throttling(&self, client: &mut Client, enumeration: &EnumData) -> ThrottleData {
+    ///
+    /// `earlier` counts the credential attempts made before the enumeration sample (confirmation).
+    pub async fn probe_throttling(
+        &self,
+        client: &mut Client,
+        enumeration: &EnumData,
+        earlier: usize,
+    ) -> ThrottleData {
         let randoms: Vec<f64> = EnumData::usable(&enumeration.random)
             .iter()
             .map(|a| a.ms)
@@ -86,7 +93,7 @@ impl Prober<'_> {
         let mut spray = Burst {
             pattern: Pattern::Spray,
             attempts: Vec::new(),
-            prior: enumeration.sequence.len(),
+            prior: earlier + enumeration.sequence.len(),
             throttled_at: None,
             kind: None,
             still_throttled: false,
@@ -95,7 +102,7 @@ impl Prober<'_> {
         };
         match &enumeration.throttled {
             Some(t) if t.role == Role::Random => {
-                spray.throttled_at = Some(enumeration.sequence.len());
+                spray.throttled_at = Some(spray.prior);
                 spray.kind = throttle_kind(t);
                 spray.still_throttled = true;
             }
