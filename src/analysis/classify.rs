@@ -77,7 +77,7 @@ static CAPTCHA: LazyLock<Regex> = LazyLock::new(|| {
 /// Words with which an endpoint tells that credentials were checked and refused.
 pub static CREDENTIAL_REJECTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)invalid (username|user name|user|email|e-mail|login|credential|password|account|grant)|incorrect|wrong (username|user|email|password|credential|login)|bad credentials|authenticat\w* (failed|failure|error)|(login|log-in|sign[- ]?in|logon) (failed|unsuccessful|error)|unable to (log|sign) ?in|failed to (log|sign) ?in|not authenticated|unauthori[sz]ed|invalid_grant|invalid_client|does ?n[o']t exist|not found|no (such )?(user|account)|no active account|unknown (user|account|email)|access denied|credentials",
+        r"(?i)invalid (username|user name|user|email|e-mail|login|credential|password|account|grant)|incorrect|wrong (username|user|email|password|credential|login)|bad credentials|authenticat\w* (failed|failure|error)|(login|log-in|sign[- ]?in|logon) (failed|unsuccessful|error)|unable to (log|sign) ?in|failed to (log|sign) ?in|invalid_grant|invalid_client|does ?n[o']t exist|no (such )?(user|account)|no active account|unknown (user|account|email)|credentials (are |were )?(invalid|incorrect|wrong|not valid|rejected)|(username|password|email) (is |was )?(invalid|incorrect|wrong)",
     )
     .expect("valid regex")
 });
@@ -112,7 +112,7 @@ pub fn has_throttle_text(text: &str) -> bool {
 
 /// Does the text read as a refusal of credentials?
 pub fn speaks_of_credentials(text: &str) -> bool {
-    CREDENTIAL_REJECTION.is_match(text)
+    CREDENTIAL_REJECTION.is_match(text) || ACCOUNT_MISSING.is_match(text)
 }
 
 pub fn has_csrf_text(text: &str) -> bool {
@@ -174,7 +174,7 @@ pub fn classify(resp: &Response, baseline: Option<&Baseline>) -> Class {
         404 if ACCOUNT_MISSING.is_match(&text) => Class::Rejected,
         404 | 405 | 501 => Class::NotFound,
         400..=499 => {
-            if CREDENTIAL_REJECTION.is_match(&text) && !CSRF.is_match(&text) {
+            if speaks_of_credentials(&text) && !CSRF.is_match(&text) {
                 Class::Rejected
             } else {
                 Class::Malformed
@@ -195,7 +195,7 @@ pub fn classify(resp: &Response, baseline: Option<&Baseline>) -> Class {
             if SUCCESS.is_match(&text) {
                 Class::Accepted
             } else if FAILURE_FLAG.is_match(&text)
-                || CREDENTIAL_REJECTION.is_match(&text)
+                || speaks_of_credentials(&text)
                 || (resp.is_html() && PASSWORD_INPUT.is_match(&text))
             {
                 Class::Rejected
@@ -279,6 +279,17 @@ mod tests {
             classify(&resp(404, &[], "<h1>Not Found</h1><p>The requested URL was not found on the server.</p>"), None),
             Class::NotFound
         );
+    }
+
+    #[test]
+    fn a_missing_token_is_not_a_credential_rejection() {
+        assert!(!speaks_of_credentials(
+            r#"{"detail":"Authentication credentials were not provided."}"#
+        ));
+        assert!(!speaks_of_credentials("401 Unauthorized"));
+        assert!(speaks_of_credentials("Unable to log in with provided credentials."));
+        assert!(speaks_of_credentials("No active account found with the given credentials"));
+        assert!(speaks_of_credentials("Bad credentials"));
     }
 
     #[test]

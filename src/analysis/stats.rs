@@ -71,12 +71,94 @@ pub fn mann_whitney_u(x: &[f64], y: &[f64], alt: Alternative) -> Option<MwuResul
         }
     }
 
+    if ranked.has_ties {
+        if let Some(p_value) = exact_tied_p(x, y, u, alt) {
+            return Some(MwuResult {
+                u,
+                p_value,
+                exact: true,
+            });
+        }
+    }
+
     let p_value = normal_p(n1, n2, u, ranked.tie_term, alt);
     Some(MwuResult {
         u,
         p_value,
         exact: false,
     })
+}
+
+/// Most arrangements enumerated for the exact test with ties.
+pub const EXACT_TIED_MAX_ARRANGEMENTS: u128 = 250_000;
+
+/// Exact conditional p-value with ties: enumerate every way to pick x's positions among the
+/// pooled mid-ranks (feasible for a small x, e.g. 3 attempts against 40 random accounts).
+fn exact_tied_p(x: &[f64], y: &[f64], u_obs: f64, alt: Alternative) -> Option<f64> {
+    let mut pooled: Vec<f64> = x
+        .iter()
+        .chain(y.iter())
+        .copied()
+        .filter(|v| !v.is_nan())
+        .collect();
+    let n1 = x.iter().filter(|v| !v.is_nan()).count();
+    let n = pooled.len();
+    let k = n1.min(n - n1);
+    let mut total: u128 = 1;
+    for i in 0..k as u128 {
+        total = total * (n as u128 - i) / (i + 1);
+        if total > EXACT_TIED_MAX_ARRANGEMENTS {
+            return None;
+        }
+    }
+    pooled.sort_by(|a, b| a.total_cmp(b));
+    let mut ranks = vec![0.0; n];
+    let mut start = 0;
+    while start < n {
+        let mut end = start + 1;
+        while end < n && pooled[end] == pooled[start] {
+            end += 1;
+        }
+        let avg = (start + 1 + end) as f64 / 2.0;
+        ranks[start..end].iter_mut().for_each(|r| *r = avg);
+        start = end;
+    }
+    let base = (n1 * (n1 + 1)) as f64 / 2.0;
+    let (mut le, mut ge, mut count) = (0u128, 0u128, 0u128);
+    let mut idx: Vec<usize> = (0..n1).collect();
+    let eps = 1e-9;
+    loop {
+        let u = idx.iter().map(|&i| ranks[i]).sum::<f64>() - base;
+        count += 1;
+        if u <= u_obs + eps {
+            le += 1;
+        }
+        if u >= u_obs - eps {
+            ge += 1;
+        }
+        // next combination of n1 indices out of n
+        let mut i = n1;
+        loop {
+            if i == 0 {
+                let total = count as f64;
+                let p_greater = ge as f64 / total;
+                let p_less = le as f64 / total;
+                return Some(match alt {
+                    Alternative::Greater => p_greater,
+                    Alternative::Less => p_less,
+                    Alternative::TwoSided => (2.0 * p_greater.min(p_less)).min(1.0),
+                });
+            }
+            i -= 1;
+            if idx[i] < n - n1 + i {
+                idx[i] += 1;
+                for j in i + 1..n1 {
+                    idx[j] = idx[j - 1] + 1;
+                }
+                break;
+            }
+        }
+    }
 }
 
 /// Cliff's delta in [-1, 1]: P(x > y) − P(x < y).
@@ -413,15 +495,44 @@ mod tests {
         assert_p(r(Alternative::Less), 1225.0, 0.4332358761992014, true);
     }
 
+    #[test]
+    fn mwu_ties_with_a_small_sample_are_exact() {
+        // 3 values above 20 that hold ties among themselves: complete separation is still
+        // 1 arrangement in C(23, 3) = 1771 on each side.
+        let y: Vec<f64> = (0..20).map(|i| 2.0 + (i % 5) as f64 * 0.1).collect();
+        let r = mann_whitney_u(&[60.0, 62.0, 61.0], &y, Alternative::TwoSided).unwrap();
+        assert!(r.exact);
+        assert!(close(r.p_value, 2.0 / 1771.0, 1e-9), "{r:?}");
+        // All tied: p = 1.
+        let r = mann_whitney_u(&[1.0, 1.0], &[1.0, 1.0, 1.0], Alternative::TwoSided).unwrap();
+        assert!(close(r.p_value, 1.0, 1e-12), "{r:?}");
+    }
+
     // scipy `method="asymptotic"` (tie-corrected variance, continuity correction).
     #[test]
     fn mwu_ties_use_tie_corrected_normal_approximation() {
+        let x: Vec<f64> = (0..20).map(|i| (i / 2) as f64).collect();
+        let y: Vec<f64> = (0..25).map(|i| (i / 2) as f64 + 0.5).collect();
+        let r = mann_whitney_u(&x, &y, Alternative::TwoSided).unwrap();
+        assert!(!r.exact);
+        assert!(r.p_value > 0.0 && r.p_value < 1.0);
+    }
+
+    #[test]
+    fn mwu_small_tied_samples_match_scipy_asymptotic_shape() {
         let x = [1.0, 2.0, 2.0, 3.0, 3.0, 3.0, 4.0];
         let y = [2.0, 3.0, 4.0, 4.0, 5.0, 5.0, 6.0, 6.0];
-        let r = |a| mann_whitney_u(&x, &y, a).unwrap();
-        assert_p(r(Alternative::TwoSided), 8.5, 0.025144761173357368, false);
-        assert_p(r(Alternative::Greater), 8.5, 0.9907889372729505, false);
-        assert_p(r(Alternative::Less), 8.5, 0.012572380586678684, false);
+        // The asymptotic path itself, as scipy computes it.
+        let rs = RankSums::new(&x, &y).unwrap();
+        assert_eq!(rs.u1, 8.5);
+        let p = |a| normal_p(rs.n1, rs.n2, rs.u1, rs.tie_term, a);
+        assert!(close(p(Alternative::TwoSided), 0.025144761173357368, 1e-9));
+        assert!(close(p(Alternative::Greater), 0.9907889372729505, 1e-9));
+        assert!(close(p(Alternative::Less), 0.012572380586678684, 1e-9));
+        // With ties and these sizes the test itself is exact (conditional permutation).
+        let r = mann_whitney_u(&x, &y, Alternative::Less).unwrap();
+        assert!(r.exact);
+        assert!(r.p_value > 0.005 && r.p_value < 0.03, "{r:?}");
     }
 
     #[test]
@@ -459,7 +570,7 @@ mod tests {
         assert_p(r, 1.0, 1.0, true);
         // One tied pair: U = 0.5, all values equal → p = 1.
         let r = mann_whitney_u(&[1.0], &[1.0], Alternative::TwoSided).unwrap();
-        assert_p(r, 0.5, 1.0, false);
+        assert_p(r, 0.5, 1.0, true);
     }
 
     #[test]
@@ -472,7 +583,7 @@ mod tests {
             Alternative::Less,
         ] {
             let r = mann_whitney_u(&x, &y, alt).unwrap();
-            assert_p(r, 14.0, 1.0, false);
+            assert_p(r, 14.0, 1.0, true);
         }
     }
 
@@ -511,7 +622,7 @@ mod tests {
         // −0.0 and 0.0 are the same value: a tie.
         let r = mann_whitney_u(&[-0.0], &[0.0], Alternative::TwoSided).unwrap();
         assert_eq!(r.u, 0.5);
-        assert!(!r.exact);
+        assert!(r.exact);
     }
 
     #[test]

@@ -19,7 +19,7 @@ static SIGNATURES: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         ("Werkzeug interactive debugger", r"Werkzeug Debugger|__debugger__|The debugger caught an exception"),
         ("Python traceback", r"Traceback \(most recent call last\)"),
         ("Django technical error page", r"You(&#x27;|&#39;|')re seeing this error because you have <code>DEBUG = True</code>|<th>Django Version:</th>"),
-        ("Node.js/Express stack trace", r"(?m)(^|<br>|\n)(\s|&nbsp;)*at (\S+ )?\(?(/|[A-Z]:\\|node:)[^)\s]+:\d+:\d+\)?"),
+        ("Node.js/Express stack trace", r"(?m)(^|<br>|\n)(\s|&nbsp;)*at [^\n<]{0,200}?\(?(/|[A-Za-z]:\\|node:)[^)\s<]+:\d+:\d+\)?"),
         ("Rails exception page", r"Action Controller: Exception caught|<h2[^>]*>Application Trace"),
         ("Laravel/Ignition error page", r"Illuminate\\|Whoops, looks like something went wrong|ignition-"),
         ("Java stack trace", r"(?m)^\s*at (java|javax|org\.springframework|org\.apache)\.[\w.$]+\([\w.]+:\d+\)|Whitelabel Error Page[\s\S]{0,2000}Exception"),

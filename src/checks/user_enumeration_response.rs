@@ -97,11 +97,17 @@ pub fn stable_difference(randoms: &[Features], cand: &[Features]) -> Option<(&'s
             continue; // noise between non-existent accounts: not usable
         }
         let c0 = get(&cand[0]);
-        if c0 != r0 && cand.iter().all(|f| get(f) == c0) {
+        if cand.iter().all(|f| get(f) != r0) {
             return Some((name, r0, c0));
         }
     }
     None
+}
+
+/// A candidate locked after `before` attempts reveals the account when the control account,
+/// tried at least as often, never was, and no random account met a throttle.
+pub fn lockout_reveals(before: usize, control_attempts: usize, randoms_throttled: bool) -> bool {
+    !randoms_throttled && control_attempts >= before + 1
 }
 
 #[async_trait]
@@ -138,6 +144,31 @@ impl Check for ResponseEnumeration {
                     .map(|r| format!("; {r}"))
                     .unwrap_or_default()
             ));
+        }
+        // A lockout only existing accounts get.
+        let randoms_throttled = data.throttled.is_some()
+            || data.random.iter().chain(data.control.iter()).any(|a| a.is_throttled());
+        for locked in &data.locked {
+            let before = data
+                .candidate_attempts(&locked.account)
+                .iter()
+                .filter(|a| !a.is_throttled())
+                .count();
+            if lockout_reveals(before, data.control.len(), randoms_throttled) {
+                let control_ex = data.control.last().cloned();
+                return Verdict::Found(
+                    FindingDraft::new(format!(
+                        "Account '{}' met {} after {} failed attempts, while a random non-existent account tried {} times never did: the lockout itself tells an attacker which accounts exist.",
+                        locked.account,
+                        crate::probe::enumeration::describe(locked),
+                        before,
+                        data.control.len()
+                    ))
+                    .evidence_from([locked].into_iter().chain(control_ex.as_ref()))
+                    .detail("accounts", vec![locked.account.clone()])
+                    .detail("feature", "lockout"),
+                );
+            }
         }
         let mut found = Vec::new();
         let mut undecided = 0;
@@ -214,10 +245,27 @@ mod tests {
     }
 
     #[test]
-    fn a_candidate_that_varies_is_not_a_signal() {
+    fn a_candidate_that_sometimes_matches_is_not_a_signal() {
         let r = vec![f(401, "x"); 4];
         let c = vec![f(401, "y"), f(401, "x")];
         assert_eq!(stable_difference(&r, &c), None);
+    }
+
+    #[test]
+    fn a_counter_only_real_accounts_show_is_a_signal() {
+        let r = vec![f(401, "Invalid credentials"); 4];
+        let c = vec![
+            f(401, "Invalid credentials, 2 attempts left"),
+            f(401, "Invalid credentials, 1 attempts left"),
+        ];
+        assert_eq!(stable_difference(&r, &c).map(|d| d.0), Some("body"));
+    }
+
+    #[test]
+    fn lockout_of_a_candidate_alone_is_a_signal() {
+        assert!(lockout_reveals(2, 3, false));
+        assert!(!lockout_reveals(3, 2, false), "control tried less often");
+        assert!(!lockout_reveals(2, 3, true), "random accounts were throttled too");
     }
 
     #[test]

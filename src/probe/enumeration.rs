@@ -39,8 +39,10 @@ pub struct EnumData {
     pub candidates: Vec<(String, Vec<Attempt>)>,
     /// Every attempt in the order sent.
     pub sequence: Vec<Attempt>,
-    /// The first throttled attempt, which ended the sample.
+    /// The first throttled attempt on a random or control account, which ended the sample.
     pub throttled: Option<Attempt>,
+    /// Candidates met by a throttle or lockout while the sample went on (their last attempt).
+    pub locked: Vec<Attempt>,
     /// Why sampling ended before its plan (budget, deadline, throttle).
     pub cut_short: Option<String>,
 }
@@ -170,7 +172,7 @@ impl Prober<'_> {
                 Item::Control => (control_name.to_string(), Role::Control),
                 Item::Candidate(c) if Some(c.as_str()) == owned => (c.clone(), Role::Owned),
                 Item::Candidate(c) => {
-                    if self.scanner.attempts_left(c) == 0 {
+                    if self.scanner.attempts_left(c) == 0 || data.locked.iter().any(|l| &l.account == c) {
                         continue;
                     }
                     (c.clone(), Role::Candidate)
@@ -201,6 +203,11 @@ impl Prober<'_> {
                         v.push(attempt.clone());
                     }
                 }
+            }
+            if throttled && matches!(role, Role::Candidate | Role::Owned) {
+                // Maybe a lockout of that account alone: go on; the next random attempt tells.
+                data.locked.push(attempt);
+                continue;
             }
             if throttled {
                 data.cut_short = Some(format!(
