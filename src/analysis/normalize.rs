@@ -159,13 +159,14 @@ pub fn mask_volatile(s: &str) -> String {
 }
 
 /// Mask every encoding of the echoed values (raw, lower-case, URL-, HTML- and JSON-escaped).
+/// The second value (the password) becomes `{ECHO}`, every other one `{USER}`.
 pub fn mask_echoes(s: &str, echoes: &[&str]) -> String {
     let mut out = s.to_string();
     for (n, v) in echoes.iter().enumerate() {
         if v.len() < 3 {
             continue;
         }
-        let tag = if n == 0 { "{USER}" } else { "{ECHO}" };
+        let tag = if n == 1 { "{ECHO}" } else { "{USER}" };
         let mut forms = vec![
             v.to_string(),
             v.to_lowercase(),
@@ -179,10 +180,35 @@ pub fn mask_echoes(s: &str, echoes: &[&str]) -> String {
         forms.dedup();
         for f in forms {
             if f.len() >= 3 && out.contains(&f) {
-                out = out.replace(&f, tag);
+                out = replace_whole(&out, &f, tag);
             }
         }
     }
+    out
+}
+
+/// Replace `needle` where it stands as a whole token: an echoed "user" must not turn
+/// "username" into "{USER}name".
+fn replace_whole(s: &str, needle: &str, tag: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    for (i, _) in s.match_indices(needle) {
+        if i < last {
+            continue;
+        }
+        let before = s[..i].chars().next_back();
+        let after = s[i + needle.len()..].chars().next();
+        let starts_word = needle.chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let ends_word = needle.chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if (starts_word && word(before)) || (ends_word && word(after)) {
+            continue;
+        }
+        out.push_str(&s[last..i]);
+        out.push_str(tag);
+        last = i + needle.len();
+    }
+    out.push_str(&s[last..]);
     out
 }
 
@@ -205,6 +231,16 @@ mod tests {
         let b = n.normalize("No account for bob%2Bx%40example.com", &["bob+x@example.com"]);
         assert_eq!(a, "No account for {USER}");
         assert_eq!(b, "No account for {USER}");
+    }
+
+    #[test]
+    fn masks_only_whole_tokens() {
+        let n = Normalizer::new();
+        assert_eq!(
+            n.normalize(r#"{"detail":"Invalid username or password"}"#, &["user"]),
+            r#"{"detail":"Invalid username or password"}"#
+        );
+        assert_eq!(n.normalize("No such user: user.", &["user"]), "No such {USER}: {USER}.");
     }
 
     #[test]

@@ -181,11 +181,8 @@ impl<'a> EndpointCtx<'a> {
                 .progress
                 .step(&format!("probing throttling on {}", self.label()));
             let enumeration = self.enumeration.as_ref().expect("set above");
-            let earlier = self
-                .confirmation
-                .iter()
-                .filter(|a| !a.password.is_empty())
-                .count();
+            // Everything sent to the endpoint before counts: limiters count malformed requests too.
+            let earlier = self.confirmation.len() + self.debug.as_ref().map_or(0, Vec::len);
             let data = self
                 .prober
                 .probe_throttling(&mut self.client, enumeration, earlier)

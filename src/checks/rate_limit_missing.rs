@@ -51,7 +51,10 @@ pub(crate) fn observe_protection(ctx: &mut EndpointCtx<'_>, t: &ThrottleData) {
                 .unwrap_or_default();
             ctx.observe(
                 "throttle",
-                format!("{} after {n} attempts ({pattern}){ra}", kind.describe()),
+                format!(
+                    "{} after {n} requests to the sign-in endpoint ({pattern}){ra}",
+                    kind.describe()
+                ),
             );
         }
     }

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 
 use super::{Check, EndpointCtx, FindingDraft, Verdict};
+use crate::analysis::normalize::Normalizer;
 use crate::probe::enumeration::EnumData;
 use crate::probe::Attempt;
 use crate::report::{Category, Confidence, Severity};
@@ -51,8 +52,13 @@ pub struct Features {
 }
 
 impl Features {
-    pub fn of(a: &Attempt) -> Option<Features> {
+    /// Features of an attempt; `also_mask` are further account names to mask in the body (the
+    /// candidate's name, so that a random account's "No such user" equals the candidate "user"'s).
+    pub fn of(a: &Attempt, normalizer: &Normalizer, also_mask: &[&str]) -> Option<Features> {
         let r = a.response.as_ref()?;
+        let mut echoes = vec![a.account.as_str(), a.password.as_str()];
+        echoes.extend_from_slice(also_mask);
+        let body = normalizer.normalize(&r.text(), &echoes);
         let location = r
             .header("location")
             .map(|l| crate::analysis::normalize::mask_echoes(l, &[&a.account]))
@@ -71,7 +77,7 @@ impl Features {
         Some(Features {
             status: r.status,
             location,
-            body: a.norm.clone(),
+            body,
             headers,
             cookies,
         })
@@ -129,11 +135,15 @@ impl Check for ResponseEnumeration {
     }
 
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
+        let normalizer = ctx.prober.normalizer.clone();
         let data = ctx.enumeration().await;
-        let randoms: Vec<Features> = EnumData::usable(&data.random)
+        let random_attempts: Vec<&Attempt> = EnumData::usable(&data.random)
             .into_iter()
             .chain(EnumData::usable(&data.control))
-            .filter_map(Features::of)
+            .collect();
+        let randoms: Vec<Features> = random_attempts
+            .iter()
+            .filter_map(|a| Features::of(a, &normalizer, &[]))
             .collect();
         if randoms.len() < 3 {
             return Verdict::Incomplete(format!(
@@ -174,7 +184,14 @@ impl Check for ResponseEnumeration {
         let mut undecided = 0;
         for (name, attempts) in &data.candidates {
             let usable = EnumData::usable(attempts);
-            let feats: Vec<Features> = usable.iter().filter_map(|a| Features::of(a)).collect();
+            let feats: Vec<Features> = usable
+                .iter()
+                .filter_map(|a| Features::of(a, &normalizer, &[]))
+                .collect();
+            let randoms: Vec<Features> = random_attempts
+                .iter()
+                .filter_map(|a| Features::of(a, &normalizer, &[name.as_str()]))
+                .collect();
             if feats.len() < 2 {
                 // One sample differing is a suspicion, not a finding.
                 if feats.len() == 1 && stable_difference(&randoms, &[feats[0].clone(), feats[0].clone()]).is_some() {

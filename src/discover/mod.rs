@@ -194,7 +194,9 @@ impl State<'_> {
                     self.pages_to_visit.push(link);
                 }
             }
-            return false;
+            if !forms.is_empty() || resp.status < 300 {
+                return false;
+            }
         }
         match resp.status {
             405 | 400 | 401 | 403 | 415 | 422 => true,
