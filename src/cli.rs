@@ -37,7 +37,7 @@ pub struct Cli {
 pub enum Command {
     /// Scan one API, given its base URL (http or https)
     #[command(after_help = AFTER_HELP)]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Start a built-in sign-in API on 127.0.0.1 and scan it (vulnerable; --fixed for hardened)
     Demo(DemoArgs),
 }
@@ -130,11 +130,18 @@ impl ScanArgs {
     pub fn to_config(&self) -> anyhow::Result<ScanConfig> {
         let file = match &self.config {
             Some(p) => Overrides::from_file(p)?,
-            None if Path::new("keyhole.toml").is_file() => Overrides::from_file(Path::new("keyhole.toml"))?,
+            None if Path::new("keyhole.toml").is_file() => {
+                Overrides::from_file(Path::new("keyhole.toml"))?
+            }
             None => Overrides::default(),
         };
         let o = self.overrides().over(file);
-        Ok(ScanConfig::build(&self.url, o, self.noise.verbosity(), color_wanted())?)
+        Ok(ScanConfig::build(
+            &self.url,
+            o,
+            self.noise.verbosity(),
+            color_wanted(),
+        )?)
     }
 }
 
@@ -275,7 +282,11 @@ async fn run_demo(args: DemoArgs) -> anyhow::Result<u8> {
     if verbosity != Verbosity::Quiet {
         eprintln!(
             "keyhole: demo: {} sign-in API listening on {} — scanning it now",
-            if args.fixed { "a hardened" } else { "a vulnerable" },
+            if args.fixed {
+                "a hardened"
+            } else {
+                "a vulnerable"
+            },
             server.base_url()
         );
     }

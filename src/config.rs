@@ -208,7 +208,9 @@ pub fn parse_target(raw: &str) -> Result<Url, ConfigError> {
     let bad = |why: &str| ConfigError::Url(raw.to_string(), why.to_string());
     let trimmed = raw.trim();
     if trimmed.is_empty() {
-        return Err(bad("it is empty; give a base URL like http://127.0.0.1:5000"));
+        return Err(bad(
+            "it is empty; give a base URL like http://127.0.0.1:5000",
+        ));
     }
     let url = Url::parse(trimmed).map_err(|e| match e {
         url::ParseError::RelativeUrlWithoutBase => {
@@ -349,7 +351,10 @@ fn check_output(out: &Path) -> Result<(), ConfigError> {
     if !parent.is_dir() {
         return Err(ConfigError::Output(
             shown,
-            format!("folder {} does not exist; create it first", parent.display()),
+            format!(
+                "folder {} does not exist; create it first",
+                parent.display()
+            ),
         ));
     }
     Ok(())
@@ -457,7 +462,11 @@ mod tests {
     fn reads_a_toml_file_with_either_key_style() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("keyhole.toml");
-        std::fs::write(&p, "max_requests = 80\nfail-under = \"B\"\nendpoint = [\"/login\"]\n").unwrap();
+        std::fs::write(
+            &p,
+            "max_requests = 80\nfail-under = \"B\"\nendpoint = [\"/login\"]\n",
+        )
+        .unwrap();
         let o = Overrides::from_file(&p).unwrap();
         assert_eq!(o.max_requests, Some(80));
         assert_eq!(o.endpoint, vec!["/login".to_string()]);

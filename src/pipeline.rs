@@ -121,7 +121,12 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
             name: "keyhole".into(),
             version: env!("CARGO_PKG_VERSION").into(),
         },
-        target: scanner.cfg.target.to_string().trim_end_matches('/').to_string(),
+        target: scanner
+            .cfg
+            .target
+            .to_string()
+            .trim_end_matches('/')
+            .to_string(),
         started_at,
         duration_ms,
         score: total,

@@ -128,7 +128,10 @@ impl Scanner {
 
     /// Whether `name` is one of the random accounts this scan made up.
     pub fn is_random(&self, name: &str) -> bool {
-        self.randoms.lock().map(|r| r.contains(name)).unwrap_or(false)
+        self.randoms
+            .lock()
+            .map(|r| r.contains(name))
+            .unwrap_or(false)
     }
 
     /// Count one failed attempt on an account that may be real; refuse past the cap.
@@ -177,7 +180,7 @@ mod tests {
         let a = random_password();
         let b = random_password();
         assert_eq!(a.chars().count(), PASSWORD_LEN);
-        assert!(PASSWORD_LEN >= 16);
+        const { assert!(PASSWORD_LEN >= 16) };
         assert_ne!(a, b);
     }
 }

@@ -182,9 +182,11 @@ pub fn classify(resp: &Response, baseline: Option<&Baseline>) -> Class {
         }
         300..=399 => {
             let loc = resp.header("location").unwrap_or("").to_ascii_lowercase();
-            if ["login", "signin", "sign_in", "sign-in", "error", "fail", "auth", "session"]
-                .iter()
-                .any(|w| loc.contains(w))
+            if [
+                "login", "signin", "sign_in", "sign-in", "error", "fail", "auth", "session",
+            ]
+            .iter()
+            .any(|w| loc.contains(w))
             {
                 Class::Rejected
             } else {
@@ -245,9 +247,17 @@ mod tests {
 
     #[test]
     fn too_many_attempts_page_with_200_is_a_throttle() {
-        let base = Baseline::from_response(&resp(200, &[], r#"{"ok": false, "error": "bad login"}"#));
-        let r = resp(200, &[], r#"{"ok": false, "error": "Too many attempts, try again in 60 s"}"#);
-        assert_eq!(classify(&r, Some(&base)), Class::Throttled(ThrottleKind::LockoutText));
+        let base =
+            Baseline::from_response(&resp(200, &[], r#"{"ok": false, "error": "bad login"}"#));
+        let r = resp(
+            200,
+            &[],
+            r#"{"ok": false, "error": "Too many attempts, try again in 60 s"}"#,
+        );
+        assert_eq!(
+            classify(&r, Some(&base)),
+            Class::Throttled(ThrottleKind::LockoutText)
+        );
         let ordinary = resp(200, &[], r#"{"ok": false, "error": "bad login"}"#);
         assert_eq!(classify(&ordinary, Some(&base)), Class::Rejected);
     }
@@ -256,27 +266,46 @@ mod tests {
     fn throttle_text_already_in_the_rejection_is_not_a_signal() {
         let page = "Invalid login. Accounts are locked out after 5 failures.";
         let base = Baseline::from_response(&resp(401, &[], page));
-        assert_eq!(classify(&resp(401, &[], page), Some(&base)), Class::Rejected);
+        assert_eq!(
+            classify(&resp(401, &[], page), Some(&base)),
+            Class::Rejected
+        );
     }
 
     #[test]
     fn credential_words_decide_400s() {
         assert_eq!(
-            classify(&resp(400, &[], r#"{"detail":"Incorrect username or password"}"#), None),
+            classify(
+                &resp(400, &[], r#"{"detail":"Incorrect username or password"}"#),
+                None
+            ),
             Class::Rejected
         );
         assert_eq!(
             classify(&resp(400, &[], r#"{"error":"Invalid request"}"#), None),
             Class::Malformed
         );
-        assert_eq!(classify(&resp(403, &[], "CSRF token missing"), None), Class::Malformed);
-        assert_eq!(classify(&resp(404, &[], "Not Found"), None), Class::NotFound);
+        assert_eq!(
+            classify(&resp(403, &[], "CSRF token missing"), None),
+            Class::Malformed
+        );
+        assert_eq!(
+            classify(&resp(404, &[], "Not Found"), None),
+            Class::NotFound
+        );
         assert_eq!(
             classify(&resp(404, &[], r#"{"error":"User does not exist"}"#), None),
             Class::Rejected
         );
         assert_eq!(
-            classify(&resp(404, &[], "<h1>Not Found</h1><p>The requested URL was not found on the server.</p>"), None),
+            classify(
+                &resp(
+                    404,
+                    &[],
+                    "<h1>Not Found</h1><p>The requested URL was not found on the server.</p>"
+                ),
+                None
+            ),
             Class::NotFound
         );
     }
@@ -287,8 +316,12 @@ mod tests {
             r#"{"detail":"Authentication credentials were not provided."}"#
         ));
         assert!(!speaks_of_credentials("401 Unauthorized"));
-        assert!(speaks_of_credentials("Unable to log in with provided credentials."));
-        assert!(speaks_of_credentials("No active account found with the given credentials"));
+        assert!(speaks_of_credentials(
+            "Unable to log in with provided credentials."
+        ));
+        assert!(speaks_of_credentials(
+            "No active account found with the given credentials"
+        ));
         assert!(speaks_of_credentials("Bad credentials"));
     }
 

@@ -83,10 +83,13 @@ impl Normalizer {
                 }
                 if ctx.len() > 24 {
                     let cut = ctx.len() - 24;
-                    let cut = (cut..ctx.len()).find(|&c| ctx.is_char_boundary(c)).unwrap_or(0);
+                    let cut = (cut..ctx.len())
+                        .find(|&c| ctx.is_char_boundary(c))
+                        .unwrap_or(0);
                     ctx = ctx[cut..].to_string();
                 }
-                if ctx.trim().len() >= 3 && !self.anchors.contains(&ctx) && self.anchors.len() < 64 {
+                if ctx.trim().len() >= 3 && !self.anchors.contains(&ctx) && self.anchors.len() < 64
+                {
                     self.anchors.push(ctx);
                 }
             }
@@ -199,8 +202,14 @@ fn replace_whole(s: &str, needle: &str, tag: &str) -> String {
         }
         let before = s[..i].chars().next_back();
         let after = s[i + needle.len()..].chars().next();
-        let starts_word = needle.chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_');
-        let ends_word = needle.chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let starts_word = needle
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let ends_word = needle
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_');
         if (starts_word && word(before)) || (ends_word && word(after)) {
             continue;
         }
@@ -228,7 +237,10 @@ mod tests {
     fn masks_echoed_username_in_all_encodings() {
         let n = Normalizer::new();
         let a = n.normalize("No account for bob+x@example.com", &["bob+x@example.com"]);
-        let b = n.normalize("No account for bob%2Bx%40example.com", &["bob+x@example.com"]);
+        let b = n.normalize(
+            "No account for bob%2Bx%40example.com",
+            &["bob+x@example.com"],
+        );
         assert_eq!(a, "No account for {USER}");
         assert_eq!(b, "No account for {USER}");
     }
@@ -240,7 +252,10 @@ mod tests {
             n.normalize(r#"{"detail":"Invalid username or password"}"#, &["user"]),
             r#"{"detail":"Invalid username or password"}"#
         );
-        assert_eq!(n.normalize("No such user: user.", &["user"]), "No such {USER}: {USER}.");
+        assert_eq!(
+            n.normalize("No such user: user.", &["user"]),
+            "No such {USER}: {USER}."
+        );
     }
 
     #[test]
@@ -255,11 +270,16 @@ mod tests {
     #[test]
     fn learns_a_csrf_token_that_changes_between_identical_requests() {
         let page = |tok: &str| {
-            format!(r#"<form><input type="hidden" name="csrf" value="{tok}"><p>Invalid login</p></form>"#)
+            format!(
+                r#"<form><input type="hidden" name="csrf" value="{tok}"><p>Invalid login</p></form>"#
+            )
         };
         let mut n = Normalizer::new();
         n.learn(&page("aaaa"), &page("bbbb"));
-        assert_eq!(n.normalize(&page("cccc"), &[]), n.normalize(&page("dddd"), &[]));
+        assert_eq!(
+            n.normalize(&page("cccc"), &[]),
+            n.normalize(&page("dddd"), &[])
+        );
         // …while a real difference survives.
         let other = page("eeee").replace("Invalid login", "Unknown user");
         assert_ne!(n.normalize(&page("cccc"), &[]), n.normalize(&other, &[]));

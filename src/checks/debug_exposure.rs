@@ -58,7 +58,10 @@ pub async fn probe(prober: &Prober<'_>, client: &mut Client) -> Vec<Attempt> {
         if s.kind == SurfaceKind::Json {
             reqs.push(Request::post(s.url.clone(), Body::form(&[])));
         } else {
-            reqs.push(Request::post(s.url.clone(), Body::raw("application/json", b"[]")));
+            reqs.push(Request::post(
+                s.url.clone(),
+                Body::raw("application/json", b"[]"),
+            ));
         }
     }
     let mut out = Vec::new();
@@ -121,11 +124,15 @@ mod tests {
             Some("Werkzeug interactive debugger")
         );
         assert_eq!(
-            debug_signature("You're seeing this error because you have <code>DEBUG = True</code> in"),
+            debug_signature(
+                "You're seeing this error because you have <code>DEBUG = True</code> in"
+            ),
             Some("Django technical error page")
         );
         assert_eq!(
-            debug_signature("<pre>TypeError: x is undefined<br> &nbsp; &nbsp;at /app/server.js:12:5<br>"),
+            debug_signature(
+                "<pre>TypeError: x is undefined<br> &nbsp; &nbsp;at /app/server.js:12:5<br>"
+            ),
             Some("Node.js/Express stack trace")
         );
         assert_eq!(

@@ -98,7 +98,11 @@ struct Runner<'p, 'a> {
 }
 
 impl Runner<'_, '_> {
-    async fn go(&self, client: &mut Client, headers: &[(String, String)]) -> Result<Attempt, ProbeError> {
+    async fn go(
+        &self,
+        client: &mut Client,
+        headers: &[(String, String)],
+    ) -> Result<Attempt, ProbeError> {
         let (account, role) = match (&self.pattern, &self.account) {
             (Pattern::OneAccount, Some(a)) => {
                 let owned = self.prober.scanner.cfg.username.as_deref() == Some(a.as_str());
@@ -110,7 +114,8 @@ impl Runner<'_, '_> {
     }
 
     async fn control(&self, client: &mut Client) -> Result<Attempt, ProbeError> {
-        self.go(client, &[(CONTROL_HEADER.to_string(), random_ip())]).await
+        self.go(client, &[(CONTROL_HEADER.to_string(), random_ip())])
+            .await
     }
 }
 
@@ -142,10 +147,10 @@ impl Check for IpHeaderBypass {
             // Nothing to bypass.
             return Verdict::Pass;
         };
-        ctx.prober
-            .scanner
-            .progress
-            .step(&format!("testing client-address header bypass on {}", ctx.label()));
+        ctx.prober.scanner.progress.step(&format!(
+            "testing client-address header bypass on {}",
+            ctx.label()
+        ));
         let runner = Runner {
             prober: &ctx.prober,
             pattern,
@@ -186,7 +191,8 @@ impl Check for IpHeaderBypass {
             Outcome::Holds => return Verdict::Pass,
             Outcome::WindowEnded => {
                 return Verdict::Incomplete(
-                    "the throttle window ended before spoofed client addresses could be tested".into(),
+                    "the throttle window ended before spoofed client addresses could be tested"
+                        .into(),
                 )
             }
             Outcome::Mixed => {
@@ -240,8 +246,14 @@ mod tests {
 
     #[test]
     fn bypass_needs_every_control_throttled() {
-        assert_eq!(decide(&[false, false], &[true, true, true]), Outcome::Bypass);
-        assert_eq!(decide(&[false, false], &[true, false, true]), Outcome::WindowEnded);
+        assert_eq!(
+            decide(&[false, false], &[true, true, true]),
+            Outcome::Bypass
+        );
+        assert_eq!(
+            decide(&[false, false], &[true, false, true]),
+            Outcome::WindowEnded
+        );
         assert_eq!(decide(&[true, true], &[true, true, true]), Outcome::Holds);
         assert_eq!(decide(&[false, true], &[true, true, true]), Outcome::Mixed);
         assert_eq!(decide(&[], &[false]), Outcome::WindowEnded);

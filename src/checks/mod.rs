@@ -115,7 +115,11 @@ pub struct EndpointCtx<'a> {
 const ENUMERATION_RESERVE: u32 = 60;
 
 impl<'a> EndpointCtx<'a> {
-    pub fn new(prober: Prober<'a>, confirmation: Vec<Attempt>, example_accounts: Vec<String>) -> Self {
+    pub fn new(
+        prober: Prober<'a>,
+        confirmation: Vec<Attempt>,
+        example_accounts: Vec<String>,
+    ) -> Self {
         EndpointCtx {
             prober,
             confirmation,

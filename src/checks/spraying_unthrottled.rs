@@ -14,7 +14,9 @@ pub struct SprayingUnthrottled;
 /// True when only the one-account pattern met a throttle, and spraying ran long enough to tell.
 pub fn per_account_only(spray: &Burst, one: Option<&Burst>) -> bool {
     let one_throttled = one.is_some_and(Burst::throttled);
-    one_throttled && !spray.throttled() && spray.total() >= MIN_ATTEMPTS
+    one_throttled
+        && !spray.throttled()
+        && spray.total() >= MIN_ATTEMPTS
         && spray.total() > one.and_then(|o| o.throttled_at).unwrap_or(0)
 }
 

@@ -85,7 +85,10 @@ impl Features {
 }
 
 /// A difference that holds in every sample: (feature name, random value, candidate value).
-pub fn stable_difference(randoms: &[Features], cand: &[Features]) -> Option<(&'static str, String, String)> {
+pub fn stable_difference(
+    randoms: &[Features],
+    cand: &[Features],
+) -> Option<(&'static str, String, String)> {
     if randoms.len() < 3 || cand.len() < 2 {
         return None;
     }
@@ -94,8 +97,12 @@ pub fn stable_difference(randoms: &[Features], cand: &[Features]) -> Option<(&'s
         ("status", |f| f.status.to_string()),
         ("location", |f| f.location.clone()),
         ("body", |f| f.body.clone()),
-        ("header names", |f| f.headers.iter().cloned().collect::<Vec<_>>().join(", ")),
-        ("cookie names", |f| f.cookies.iter().cloned().collect::<Vec<_>>().join(", ")),
+        ("header names", |f| {
+            f.headers.iter().cloned().collect::<Vec<_>>().join(", ")
+        }),
+        ("cookie names", |f| {
+            f.cookies.iter().cloned().collect::<Vec<_>>().join(", ")
+        }),
     ];
     for (name, get) in features {
         let r0 = get(&randoms[0]);
@@ -113,7 +120,7 @@ pub fn stable_difference(randoms: &[Features], cand: &[Features]) -> Option<(&'s
 /// A candidate locked after `before` attempts reveals the account when the control account,
 /// tried at least as often, never was, and no random account met a throttle.
 pub fn lockout_reveals(before: usize, control_attempts: usize, randoms_throttled: bool) -> bool {
-    !randoms_throttled && control_attempts >= before + 1
+    !randoms_throttled && control_attempts > before
 }
 
 #[async_trait]
@@ -157,7 +164,11 @@ impl Check for ResponseEnumeration {
         }
         // A lockout only existing accounts get.
         let randoms_throttled = data.throttled.is_some()
-            || data.random.iter().chain(data.control.iter()).any(|a| a.is_throttled());
+            || data
+                .random
+                .iter()
+                .chain(data.control.iter())
+                .any(|a| a.is_throttled());
         for locked in &data.locked {
             let before = data
                 .candidate_attempts(&locked.account)
@@ -194,7 +205,9 @@ impl Check for ResponseEnumeration {
                 .collect();
             if feats.len() < 2 {
                 // One sample differing is a suspicion, not a finding.
-                if feats.len() == 1 && stable_difference(&randoms, &[feats[0].clone(), feats[0].clone()]).is_some() {
+                if feats.len() == 1
+                    && stable_difference(&randoms, &[feats[0].clone(), feats[0].clone()]).is_some()
+                {
                     undecided += 1;
                 }
                 continue;
@@ -282,7 +295,10 @@ mod tests {
     fn lockout_of_a_candidate_alone_is_a_signal() {
         assert!(lockout_reveals(2, 3, false));
         assert!(!lockout_reveals(3, 2, false), "control tried less often");
-        assert!(!lockout_reveals(2, 3, true), "random accounts were throttled too");
+        assert!(
+            !lockout_reveals(2, 3, true),
+            "random accounts were throttled too"
+        );
     }
 
     #[test]

@@ -72,7 +72,10 @@ impl Check for TimingEnumeration {
 
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         let data = ctx.enumeration().await;
-        let randoms: Vec<f64> = EnumData::usable(&data.random).iter().map(|a| a.ms).collect();
+        let randoms: Vec<f64> = EnumData::usable(&data.random)
+            .iter()
+            .map(|a| a.ms)
+            .collect();
         if randoms.len() < 10 {
             return Verdict::Incomplete(format!(
                 "only {} timing samples from random accounts (10 needed){}",
@@ -86,7 +89,10 @@ impl Check for TimingEnumeration {
         let random_median = stats::median(&randoms).unwrap_or(0.0);
 
         // A/A control: a random account sampled exactly like a candidate must not stand out.
-        let control: Vec<f64> = EnumData::usable(&data.control).iter().map(|a| a.ms).collect();
+        let control: Vec<f64> = EnumData::usable(&data.control)
+            .iter()
+            .map(|a| a.ms)
+            .collect();
         if control.len() >= 3 {
             if let Some(t) = test_group(&control, &randoms) {
                 if t.p_value < ALPHA && meets_floor(&t, random_median) {

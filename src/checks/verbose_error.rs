@@ -84,12 +84,27 @@ mod tests {
 
     #[test]
     fn names_the_reason() {
-        assert_eq!(reveals(r#"{"error":"User does not exist"}"#), Some("the account does not exist"));
-        assert_eq!(reveals("No account found with that email"), Some("the account does not exist"));
+        assert_eq!(
+            reveals(r#"{"error":"User does not exist"}"#),
+            Some("the account does not exist")
+        );
+        assert_eq!(
+            reveals("No account found with that email"),
+            Some("the account does not exist")
+        );
         assert_eq!(reveals("Unknown user"), Some("the account does not exist"));
-        assert_eq!(reveals(r#"{"error":"Incorrect password"}"#), Some("the password was wrong"));
-        assert_eq!(reveals("Your account is disabled"), Some("the account is disabled"));
-        assert_eq!(reveals("User not found"), Some("the account does not exist"));
+        assert_eq!(
+            reveals(r#"{"error":"Incorrect password"}"#),
+            Some("the password was wrong")
+        );
+        assert_eq!(
+            reveals("Your account is disabled"),
+            Some("the account is disabled")
+        );
+        assert_eq!(
+            reveals("User not found"),
+            Some("the account does not exist")
+        );
     }
 
     #[test]

@@ -49,17 +49,24 @@ pub fn signals(resp: &Response) -> Vec<(Framework, u32)> {
         out.push((Framework::Flask, 5));
     }
     if body.contains("If you entered the URL manually please check your spelling and try again")
-        || body.contains("The browser (or proxy) sent a request that this server could not understand")
+        || body
+            .contains("The browser (or proxy) sent a request that this server could not understand")
     {
         out.push((Framework::Flask, 3));
     }
-    if cookie("session=") && cookies.iter().any(|c| c.starts_with("session=ey") || c.starts_with("session=.ey")) {
+    if cookie("session=")
+        && cookies
+            .iter()
+            .any(|c| c.starts_with("session=ey") || c.starts_with("session=.ey"))
+    {
         out.push((Framework::Flask, 2));
     }
     if server.contains("uvicorn") || server.contains("hypercorn") {
         out.push((Framework::FastApi, 5));
     }
-    if body.contains("\"detail\":[{") && (body.contains("\"loc\":") || body.contains("\"type\":\"missing\"")) {
+    if body.contains("\"detail\":[{")
+        && (body.contains("\"loc\":") || body.contains("\"type\":\"missing\""))
+    {
         out.push((Framework::FastApi, 4));
     }
     if body == "{\"detail\":\"Not Found\"}" || body == "{\"detail\":\"Method Not Allowed\"}" {
@@ -71,7 +78,9 @@ pub fn signals(resp: &Response) -> Vec<(Framework, u32)> {
     if cookie("csrftoken=") || cookie("sessionid=") || body.contains("csrfmiddlewaretoken") {
         out.push((Framework::Django, 5));
     }
-    if body.contains("Method \\\"GET\\\" not allowed.") || body.contains("<title>Page not found at /") {
+    if body.contains("Method \\\"GET\\\" not allowed.")
+        || body.contains("<title>Page not found at /")
+    {
         out.push((Framework::Django, 4));
     }
     if powered.contains("express") {
@@ -83,19 +92,33 @@ pub fn signals(resp: &Response) -> Vec<(Framework, u32)> {
     if cookie("connect.sid=") {
         out.push((Framework::Express, 3));
     }
-    if resp.header("x-runtime").is_some() || cookies.iter().any(|c| c.split('=').next().is_some_and(|n| n.ends_with("_session"))) && !cookie("laravel_session") {
+    if resp.header("x-runtime").is_some()
+        || cookies
+            .iter()
+            .any(|c| c.split('=').next().is_some_and(|n| n.ends_with("_session")))
+            && !cookie("laravel_session")
+    {
         out.push((Framework::Rails, 3));
     }
     if body.contains("authenticity_token") {
         out.push((Framework::Rails, 3));
     }
-    if cookie("jsessionid=") || body.contains("Whitelabel Error Page") || (body.contains("\"timestamp\"") && body.contains("\"path\"") && body.contains("\"error\"")) {
+    if cookie("jsessionid=")
+        || body.contains("Whitelabel Error Page")
+        || (body.contains("\"timestamp\"")
+            && body.contains("\"path\"")
+            && body.contains("\"error\""))
+    {
         out.push((Framework::Spring, 4));
     }
     if cookie("laravel_session=") || cookie("xsrf-token=") {
         out.push((Framework::Laravel, 5));
     }
-    if powered.contains("asp.net") || resp.header("x-aspnet-version").is_some() || server.contains("kestrel") || cookies.iter().any(|c| c.starts_with(".aspnetcore")) {
+    if powered.contains("asp.net")
+        || resp.header("x-aspnet-version").is_some()
+        || server.contains("kestrel")
+        || cookies.iter().any(|c| c.starts_with(".aspnetcore"))
+    {
         out.push((Framework::AspNet, 5));
     }
     if powered.contains("php") || cookie("phpsessid=") {
@@ -112,7 +135,10 @@ mod tests {
     fn resp(headers: &[(&str, &str)], body: &str) -> Response {
         Response {
             status: 404,
-            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             body: bytes::Bytes::from(body.to_string()),
             truncated: false,
             ttfb: Duration::ZERO,
@@ -127,15 +153,27 @@ mod tests {
         assert_eq!(f.best(), Framework::Flask);
 
         let mut f = Fingerprint::new();
-        f.add(&resp(&[("server", "uvicorn")], "{\"detail\":\"Not Found\"}"));
+        f.add(&resp(
+            &[("server", "uvicorn")],
+            "{\"detail\":\"Not Found\"}",
+        ));
         assert_eq!(f.best(), Framework::FastApi);
 
         let mut f = Fingerprint::new();
-        f.add(&resp(&[("x-powered-by", "Express")], "<pre>Cannot GET /x</pre>"));
+        f.add(&resp(
+            &[("x-powered-by", "Express")],
+            "<pre>Cannot GET /x</pre>",
+        ));
         assert_eq!(f.best(), Framework::Express);
 
         let mut f = Fingerprint::new();
-        f.add(&resp(&[("server", "WSGIServer/0.2 CPython/3.11.7"), ("set-cookie", "csrftoken=abc; Path=/")], ""));
+        f.add(&resp(
+            &[
+                ("server", "WSGIServer/0.2 CPython/3.11.7"),
+                ("set-cookie", "csrftoken=abc; Path=/"),
+            ],
+            "",
+        ));
         assert_eq!(f.best(), Framework::Django);
 
         assert_eq!(Fingerprint::new().best(), Framework::Unknown);

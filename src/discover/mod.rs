@@ -168,7 +168,8 @@ impl State<'_> {
                 if !self.scanner.engine.same_origin(&f.action) {
                     continue;
                 }
-                let src = if source == SurfaceSource::WellKnownPath && f.action.path() != url.path() {
+                let src = if source == SurfaceSource::WellKnownPath && f.action.path() != url.path()
+                {
                     SurfaceSource::Html
                 } else {
                     source
@@ -259,7 +260,9 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
         examples: Vec::new(),
         openapi: None,
     };
-    scanner.progress.step(&format!("discovering sign-in surfaces on {target}"));
+    scanner
+        .progress
+        .step(&format!("discovering sign-in surfaces on {target}"));
 
     // The root: reachability, fingerprint, forms, links, a challenge.
     let (root_url, root) = engine
@@ -301,7 +304,9 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
             continue;
         }
         if let Ok(info) = openapi::parse(&resp.text(), &url) {
-            scanner.progress.detail(&format!("read OpenAPI document {url}"));
+            scanner
+                .progress
+                .detail(&format!("read OpenAPI document {url}"));
             st.openapi = Some(url.clone());
             st.examples.extend(info.example_accounts.iter().cloned());
             for op in info.operations {
@@ -315,7 +320,9 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
                 } else {
                     SurfaceKind::Form
                 };
-                let kind = if kind == SurfaceKind::OAuth2Password && op.encoding == openapi::BodyEncoding::Json {
+                let kind = if kind == SurfaceKind::OAuth2Password
+                    && op.encoding == openapi::BodyEncoding::Json
+                {
                     SurfaceKind::Json
                 } else {
                     kind
@@ -429,13 +436,17 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
         };
         match result {
             Ok(c) => {
-                scanner
-                    .progress
-                    .detail(&format!("confirmed {} ({})", c.surface.label(), c.surface.kind.as_str()));
+                scanner.progress.detail(&format!(
+                    "confirmed {} ({})",
+                    c.surface.label(),
+                    c.surface.kind.as_str()
+                ));
                 confirmed.push(c);
             }
             Err(why) => {
-                scanner.progress.detail(&format!("not a sign-in: {} {}: {why}", key.0, key.1));
+                scanner
+                    .progress
+                    .detail(&format!("not a sign-in: {} {}: {why}", key.0, key.1));
                 rejected.push(format!("{} {}: {why}", key.0, key.1));
             }
         }
@@ -453,11 +464,18 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
 }
 
 /// Confirm a surface whose shape is known.
-async fn confirm_known(scanner: &Scanner, mut surface: Surface, fw: Framework) -> Result<Confirmed, String> {
+async fn confirm_known(
+    scanner: &Scanner,
+    mut surface: Surface,
+    fw: Framework,
+) -> Result<Confirmed, String> {
     surface.framework = fw;
     let mut prober = Prober::new(scanner, &surface);
     let mut client = Client::new();
-    let malformed = prober.malformed(&mut client).await.map_err(|e| e.to_string())?;
+    let malformed = prober
+        .malformed(&mut client)
+        .await
+        .map_err(|e| e.to_string())?;
     let confirmation = confirm_attempts(&mut prober, &mut client, malformed).await?;
     let baseline = prober.baseline.clone().unwrap_or_default();
     let normalizer = prober.normalizer.clone();
@@ -470,11 +488,25 @@ async fn confirm_known(scanner: &Scanner, mut surface: Surface, fw: Framework) -
 }
 
 /// Field names an error message may name.
-const USER_FIELDS: &[&str] = &["username", "email", "login", "user", "user_name", "userName", "identifier", "phone"];
+const USER_FIELDS: &[&str] = &[
+    "username",
+    "email",
+    "login",
+    "user",
+    "user_name",
+    "userName",
+    "identifier",
+    "phone",
+];
 const PASS_FIELDS: &[&str] = &["password", "passwd", "pass", "pwd"];
 
 /// Confirm a path that takes POST, inferring body format and field names.
-async fn confirm_post(scanner: &Scanner, url: Url, source: SurfaceSource, fw: Framework) -> Result<Confirmed, String> {
+async fn confirm_post(
+    scanner: &Scanner,
+    url: Url,
+    source: SurfaceSource,
+    fw: Framework,
+) -> Result<Confirmed, String> {
     let probe_surface = Surface {
         method: "POST".into(),
         url: url.clone(),
@@ -490,7 +522,10 @@ async fn confirm_post(scanner: &Scanner, url: Url, source: SurfaceSource, fw: Fr
     let hint_prober = Prober::new(scanner, &probe_surface);
     let mut client = Client::new();
     let m0 = hint_prober
-        .send_raw(&mut client, Request::post(url.clone(), Body::json(&serde_json::json!({}))))
+        .send_raw(
+            &mut client,
+            Request::post(url.clone(), Body::json(&serde_json::json!({}))),
+        )
         .await
         .map_err(|e| e.to_string())?;
     if m0.class == Class::NotFound {
@@ -500,20 +535,34 @@ async fn confirm_post(scanner: &Scanner, url: Url, source: SurfaceSource, fw: Fr
     let hint_l = hint.to_ascii_lowercase();
     let mentioned = |f: &str| {
         let f = f.to_ascii_lowercase();
-        hint_l.contains(&format!("\"{f}\"")) || hint_l.contains(&format!("'{f}'")) || hint_l.contains(&format!(" {f} ")) || hint_l.contains(&format!("{f} is required")) || hint_l.contains(&format!("{f} required"))
+        hint_l.contains(&format!("\"{f}\""))
+            || hint_l.contains(&format!("'{f}'"))
+            || hint_l.contains(&format!(" {f} "))
+            || hint_l.contains(&format!("{f} is required"))
+            || hint_l.contains(&format!("{f} required"))
     };
     let user_field = USER_FIELDS
         .iter()
         .find(|f| mentioned(f))
         .copied()
         .unwrap_or("username");
-    let pass_field = PASS_FIELDS.iter().find(|f| mentioned(f)).copied().unwrap_or("password");
-    let form_first = m0.status() == Some(415) || hint_l.contains("urlencoded") || hint_l.contains("form data");
+    let pass_field = PASS_FIELDS
+        .iter()
+        .find(|f| mentioned(f))
+        .copied()
+        .unwrap_or("password");
+    let form_first =
+        m0.status() == Some(415) || hint_l.contains("urlencoded") || hint_l.contains("form data");
     let tokenish = url.path().trim_end_matches('/').ends_with("token");
 
-    let mut variants: Vec<(SurfaceKind, &str, Vec<(String, String)>)> = Vec::new();
+    type Variant<'v> = (SurfaceKind, &'v str, Vec<(String, String)>);
+    let mut variants: Vec<Variant> = Vec::new();
     if tokenish && !url.path().ends_with('/') {
-        variants.push((SurfaceKind::OAuth2Password, user_field, vec![("grant_type".into(), "password".into())]));
+        variants.push((
+            SurfaceKind::OAuth2Password,
+            user_field,
+            vec![("grant_type".into(), "password".into())],
+        ));
     }
     if form_first {
         variants.push((SurfaceKind::Form, user_field, vec![]));
@@ -537,11 +586,15 @@ async fn confirm_post(scanner: &Scanner, url: Url, source: SurfaceSource, fw: Fr
         };
         let prober = Prober::new(scanner, &surface);
         let user = scanner.random_account(ufield.contains("mail"));
-        let a = match prober.attempt(&mut client, &user, crate::scan::Role::Random, &[]).await {
+        let a = match prober
+            .attempt(&mut client, &user, crate::scan::Role::Random, &[])
+            .await
+        {
             Ok(a) => a,
             Err(e) => return Err(e.to_string()),
         };
-        let same_as_malformed = a.status() == m0.status() && mask_echoes(&a.text(), &[&user]) == m0_norm;
+        let same_as_malformed =
+            a.status() == m0.status() && mask_echoes(&a.text(), &[&user]) == m0_norm;
         let ok = match a.class {
             Class::Rejected => !same_as_malformed || speaks_of_credentials(&a.text()),
             _ => false,
@@ -573,7 +626,11 @@ async fn confirm_post(scanner: &Scanner, url: Url, source: SurfaceSource, fw: Fr
 }
 
 /// Two rejections after the malformed request; learn noise and the baseline.
-async fn confirm_attempts(prober: &mut Prober<'_>, client: &mut Client, malformed: Attempt) -> Result<Vec<Attempt>, String> {
+async fn confirm_attempts(
+    prober: &mut Prober<'_>,
+    client: &mut Client,
+    malformed: Attempt,
+) -> Result<Vec<Attempt>, String> {
     let email = prober.wants_email();
     let user = prober.scanner.random_account(email);
     let r1 = prober
@@ -623,14 +680,24 @@ async fn confirm_attempts_with(
     let m_resp = malformed.response.as_ref();
     let differs_from_malformed = m_resp.is_none_or(|m| {
         m.status != resp1.status
-            || prober.normalizer.normalize(&m.text(), &[&malformed.account])
-                != prober.normalizer.normalize(&resp1.text(), &[&r1.account, &pw1])
+            || prober
+                .normalizer
+                .normalize(&m.text(), &[&malformed.account])
+                != prober
+                    .normalizer
+                    .normalize(&resp1.text(), &[&r1.account, &pw1])
     });
     let challenge = resp1.status == 401 && resp1.header("www-authenticate").is_some();
     let declared = matches!(s.source, SurfaceSource::Html | SurfaceSource::OpenApi)
-        || matches!(s.kind, SurfaceKind::HtmlForm | SurfaceKind::Basic | SurfaceKind::Digest);
+        || matches!(
+            s.kind,
+            SurfaceKind::HtmlForm | SurfaceKind::Basic | SurfaceKind::Digest
+        );
     if !(differs_from_malformed || speaks_of_credentials(&resp1.text()) || challenge || declared) {
-        return Err("answers a sign-in exactly like a malformed request, and speaks of no credentials".into());
+        return Err(
+            "answers a sign-in exactly like a malformed request, and speaks of no credentials"
+                .into(),
+        );
     }
     let mut out = vec![malformed, r1, r2];
     for a in out.iter_mut() {

@@ -177,6 +177,9 @@ pub struct EngineConfig {
     pub insecure: bool,
 }
 
+/// Receives one line per request (for `-v`).
+pub type Logger = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// The one place requests are sent from.
 pub struct Engine {
     client: reqwest::Client,
@@ -184,7 +187,7 @@ pub struct Engine {
     cfg: EngineConfig,
     used: AtomicU32,
     user_agent: String,
-    log: Mutex<Option<Arc<dyn Fn(&str) + Send + Sync>>>,
+    log: Mutex<Option<Logger>>,
 }
 
 impl Engine {
@@ -209,7 +212,7 @@ impl Engine {
     }
 
     /// Install a callback that receives one line per request (for `-v`).
-    pub fn set_logger(&self, f: Arc<dyn Fn(&str) + Send + Sync>) {
+    pub fn set_logger(&self, f: Logger) {
         if let Ok(mut g) = self.log.lock() {
             *g = Some(f);
         }
@@ -265,7 +268,10 @@ impl Engine {
             .client
             .request(method, req.url.clone())
             .header(reqwest::header::USER_AGENT, &self.user_agent)
-            .header(reqwest::header::ACCEPT, "application/json, text/html;q=0.9, */*;q=0.5");
+            .header(
+                reqwest::header::ACCEPT,
+                "application/json, text/html;q=0.9, */*;q=0.5",
+            );
         for (k, v) in &req.headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
@@ -494,7 +500,10 @@ mod tests {
             Err(HttpError::OtherOrigin(_))
         ));
         let same = Request::get(target.join("/x").unwrap());
-        assert_eq!(eng.send(&same, None).await.unwrap_err(), HttpError::Budget(0));
+        assert_eq!(
+            eng.send(&same, None).await.unwrap_err(),
+            HttpError::Budget(0)
+        );
         assert_eq!(eng.requests_used(), 0);
     }
 }

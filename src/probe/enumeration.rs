@@ -67,7 +67,12 @@ impl EnumData {
 
 /// Candidate usernames for a surface: the tester's own first, then accounts the API itself
 /// mentions (OpenAPI examples), then the defaults — shaped as emails for email fields.
-pub fn candidates(owned: Option<&str>, examples: &[String], email: bool, host: &str) -> Vec<String> {
+pub fn candidates(
+    owned: Option<&str>,
+    examples: &[String],
+    email: bool,
+    host: &str,
+) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut push = |s: String| {
         if !s.is_empty() && !out.contains(&s) {
@@ -131,7 +136,17 @@ impl Prober<'_> {
         // Start with two random accounts so a tarpit baseline exists early.
         plan.insert(0, Item::Random);
         plan.insert(0, Item::Random);
-        if !self.run_plan(client, plan, &control_name, owned.as_deref(), reserve, &mut data).await {
+        if !self
+            .run_plan(
+                client,
+                plan,
+                &control_name,
+                owned.as_deref(),
+                reserve,
+                &mut data,
+            )
+            .await
+        {
             return data;
         }
 
@@ -146,8 +161,15 @@ impl Prober<'_> {
         plan.push(Item::Control);
         plan.extend((0..(6 + 2 * suspects.len())).map(|_| Item::Random));
         plan.shuffle(&mut rand::thread_rng());
-        self.run_plan(client, plan, &control_name, owned.as_deref(), reserve, &mut data)
-            .await;
+        self.run_plan(
+            client,
+            plan,
+            &control_name,
+            owned.as_deref(),
+            reserve,
+            &mut data,
+        )
+        .await;
         data
     }
 
@@ -164,7 +186,8 @@ impl Prober<'_> {
         let email = self.wants_email();
         for item in plan {
             if self.scanner.engine.requests_left() <= reserve {
-                data.cut_short = Some("the request budget was kept for the throttling probes".into());
+                data.cut_short =
+                    Some("the request budget was kept for the throttling probes".into());
                 return false;
             }
             let (name, role) = match &item {
@@ -172,7 +195,9 @@ impl Prober<'_> {
                 Item::Control => (control_name.to_string(), Role::Control),
                 Item::Candidate(c) if Some(c.as_str()) == owned => (c.clone(), Role::Owned),
                 Item::Candidate(c) => {
-                    if self.scanner.attempts_left(c) == 0 || data.locked.iter().any(|l| &l.account == c) {
+                    if self.scanner.attempts_left(c) == 0
+                        || data.locked.iter().any(|l| &l.account == c)
+                    {
                         continue;
                     }
                     (c.clone(), Role::Candidate)
@@ -194,7 +219,12 @@ impl Prober<'_> {
             data.sequence.push(attempt.clone());
             let throttled = attempt.is_throttled()
                 && (attempt.class != Class::Throttled(ThrottleKind::Dropped)
-                    || data.sequence.iter().rev().nth(1).is_some_and(|p| p.is_throttled()));
+                    || data
+                        .sequence
+                        .iter()
+                        .rev()
+                        .nth(1)
+                        .is_some_and(|p| p.is_throttled()));
             match item {
                 Item::Random => data.random.push(attempt.clone()),
                 Item::Control => data.control.push(attempt.clone()),
@@ -234,7 +264,10 @@ impl Prober<'_> {
         }
         let base = stats::median(&times[..times.len().min(5)]).unwrap_or(0.0);
         let slow = |ms: f64| ms > (base * 4.0).max(base + 300.0);
-        slow(current.ms) && randoms.last().is_some_and(|p| p.ms.is_finite() && slow(p.ms))
+        slow(current.ms)
+            && randoms
+                .last()
+                .is_some_and(|p| p.ms.is_finite() && slow(p.ms))
     }
 
     /// Candidates whose stage-1 answer stood out from the random accounts'.
@@ -264,7 +297,11 @@ impl Prober<'_> {
             }
         }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        scored.into_iter().take(MAX_SUSPECTS).map(|(_, n)| n).collect()
+        scored
+            .into_iter()
+            .take(MAX_SUSPECTS)
+            .map(|(_, n)| n)
+            .collect()
     }
 }
 
@@ -283,7 +320,12 @@ mod tests {
 
     #[test]
     fn candidates_put_owned_and_examples_first() {
-        let c = candidates(Some("me"), &["jane@example.com".into(), "ops".into()], false, "127.0.0.1");
+        let c = candidates(
+            Some("me"),
+            &["jane@example.com".into(), "ops".into()],
+            false,
+            "127.0.0.1",
+        );
         assert_eq!(&c[..3], &["me", "ops", "admin"]);
         assert!(c.len() <= 12);
         let e = candidates(None, &["jane@example.com".into()], true, "127.0.0.1");

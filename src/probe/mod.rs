@@ -104,7 +104,10 @@ impl<'a> Prober<'a> {
     }
 
     /// Fresh hidden fields for a form surface, fetched with the client's cookies.
-    async fn hidden_fields(&self, client: &mut Client) -> Result<Vec<(String, String)>, ProbeError> {
+    async fn hidden_fields(
+        &self,
+        client: &mut Client,
+    ) -> Result<Vec<(String, String)>, ProbeError> {
         if self.surface.kind != SurfaceKind::HtmlForm || !self.surface.has_hidden {
             return Ok(Vec::new());
         }
@@ -132,7 +135,9 @@ impl<'a> Prober<'a> {
         let forms = html::login_forms(&resp.text(), page);
         forms
             .iter()
-            .find(|f| f.action == self.surface.url && f.password_field == self.surface.password_field)
+            .find(|f| {
+                f.action == self.surface.url && f.password_field == self.surface.password_field
+            })
             .or_else(|| forms.first())
             .map(|f| f.hidden.clone())
     }
@@ -198,7 +203,10 @@ impl<'a> Prober<'a> {
             Err(e) if e.is_exhaustion() || matches!(e, HttpError::OtherOrigin(_)) => Err(e),
             Err(e) => {
                 client.hidden = None;
-                let class = if matches!(e, HttpError::Timeout(_) | HttpError::Connect(_) | HttpError::Protocol(_)) {
+                let class = if matches!(
+                    e,
+                    HttpError::Timeout(_) | HttpError::Connect(_) | HttpError::Protocol(_)
+                ) {
                     Class::Throttled(ThrottleKind::Dropped)
                 } else {
                     Class::Error

@@ -142,9 +142,14 @@ impl Prober<'_> {
                 cut_short: None,
             };
             // Reuse the client: a per-client throttle must see the same client.
-            self.run_burst(client, &mut one, ONE_ACCOUNT_ATTEMPTS, BYPASS_RESERVE, base_ms, || {
-                account.clone()
-            })
+            self.run_burst(
+                client,
+                &mut one,
+                ONE_ACCOUNT_ATTEMPTS,
+                BYPASS_RESERVE,
+                base_ms,
+                || account.clone(),
+            )
             .await;
             Some(one)
         };
@@ -184,7 +189,8 @@ impl Prober<'_> {
             let mut a = match self.attempt(client, &account, role, &[]).await {
                 Ok(a) => a,
                 Err(e) => {
-                    burst.cut_short = Some(format!("stopped after {} attempts: {e}", burst.total()));
+                    burst.cut_short =
+                        Some(format!("stopped after {} attempts: {e}", burst.total()));
                     break;
                 }
             };

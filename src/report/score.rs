@@ -86,7 +86,9 @@ mod tests {
 
     #[test]
     fn score_floors_at_zero() {
-        let f: Vec<_> = (0..3).map(|_| finding(Severity::Critical, Category::Authentication)).collect();
+        let f: Vec<_> = (0..3)
+            .map(|_| finding(Severity::Critical, Category::Authentication))
+            .collect();
         assert_eq!(score(&f), 0);
         assert_eq!(grade(0), "F");
     }
