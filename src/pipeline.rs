@@ -55,10 +55,14 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
     let mut observations: Vec<Observation> = Vec::new();
     let mut endpoints = Vec::new();
 
-    for confirmed in &discovery.surfaces {
+    let n = discovery.surfaces.len() as u32;
+    for (i, confirmed) in discovery.surfaces.iter().enumerate() {
         let surface = &confirmed.surface;
         endpoints.push(surface.report());
         let mut prober = Prober::new(&scanner, surface);
+        // Share what is left of the budget evenly with the surfaces still to come.
+        let later = n - 1 - i as u32;
+        prober.leave_for_others = scanner.engine.requests_left() * later / (later + 1);
         prober.baseline = Some(confirmed.baseline.clone());
         prober.normalizer = confirmed.normalizer.clone();
         let mut ctx = EndpointCtx::new(
@@ -101,6 +105,15 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
                 "no sign-in surface was found on {} (looked at the root page, {} well-known paths, OpenAPI documents, HTML forms and authentication challenges); the checks were not applicable — if the API has one, pass it with --endpoint PATH",
                 scanner.cfg.target,
                 discover::WELL_KNOWN_PATHS.len()
+            ),
+        });
+    }
+    if discovery.throttled > 0 {
+        incomplete.push(Incomplete {
+            check: "discovery".into(),
+            reason: format!(
+                "{} discovery requests were answered 429 Too Many Requests (a limit on the whole API): sign-in surfaces behind it may have been missed; scan again later or name the sign-in path with --endpoint",
+                discovery.throttled
             ),
         });
     }

@@ -111,8 +111,6 @@ pub struct EndpointCtx<'a> {
     pub observations: Vec<Observation>,
 }
 
-/// Requests the enumeration sample leaves for the volume probes.
-const ENUMERATION_RESERVE: u32 = 60;
 
 impl<'a> EndpointCtx<'a> {
     pub fn new(
@@ -169,7 +167,7 @@ impl<'a> EndpointCtx<'a> {
                 .step(&format!("sampling account enumeration on {}", self.label()));
             let data = self
                 .prober
-                .sample_enumeration(&mut self.client, &cands, ENUMERATION_RESERVE)
+                .sample_enumeration(&mut self.client, &cands, self.prober.volume_reserve())
                 .await;
             self.enumeration = Some(data);
         }

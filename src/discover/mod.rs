@@ -92,6 +92,8 @@ pub struct Discovery {
     pub rejected: Vec<String>,
     /// An OpenAPI document was read.
     pub openapi: Option<Url>,
+    /// Discovery requests answered 429 (a global limit): some surfaces may have been missed.
+    pub throttled: u32,
 }
 
 /// A candidate sign-in surface before confirmation.
@@ -139,6 +141,7 @@ struct State<'a> {
     missing: Vec<Url>,
     examples: Vec<String>,
     openapi: Option<Url>,
+    throttled: u32,
 }
 
 impl State<'_> {
@@ -157,6 +160,9 @@ impl State<'_> {
     /// Look at a page: forms, links, challenges; return whether it suggests a POST endpoint.
     fn inspect(&mut self, url: &Url, resp: &Response, source: SurfaceSource) -> bool {
         self.fp.add(resp);
+        if resp.status == 429 {
+            self.throttled += 1;
+        }
         if let Some(kind) = challenge_kind(resp) {
             self.push(Lead::Known(challenge_surface(url, kind, source)));
             return false;
@@ -200,7 +206,7 @@ impl State<'_> {
             }
         }
         match resp.status {
-            405 | 400 | 401 | 403 | 415 | 422 => true,
+            405 | 400 | 401 | 403 | 415 | 422 | 429 => true,
             200..=299 => {
                 let ct = resp.content_type().to_ascii_lowercase();
                 ct.contains("json") && speaks_of_credentials(&resp.text())
@@ -259,6 +265,7 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
         missing: Vec::new(),
         examples: Vec::new(),
         openapi: None,
+        throttled: 0,
     };
     scanner
         .progress
@@ -390,10 +397,14 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
         }
     }
 
-    // Routers that answer 404 to a GET on a POST-only route (Express, Rails): ask with POST.
+    // Routers that answer 404 to a GET on a POST-only route (Express, Rails): ask with POST,
+    // in the order of the well-known list, until one answers.
     if st.leads.is_empty() {
-        let missing: Vec<Url> = st.missing.iter().take(12).cloned().collect();
+        let missing: Vec<Url> = st.missing.clone();
         for url in missing {
+            if !st.leads.is_empty() {
+                break;
+            }
             let req = Request::post(url.clone(), Body::json(&serde_json::json!({})));
             match engine.send(&req, None).await {
                 Ok(resp) => {
@@ -460,6 +471,7 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
         example_accounts: examples,
         rejected,
         openapi: st.openapi,
+        throttled: st.throttled,
     })
 }
 

@@ -185,7 +185,7 @@ impl Prober<'_> {
     ) -> bool {
         let email = self.wants_email();
         for item in plan {
-            if self.scanner.engine.requests_left() <= reserve {
+            if self.short_of(reserve) {
                 data.cut_short =
                     Some("the request budget was kept for the throttling probes".into());
                 return false;

@@ -85,6 +85,8 @@ pub struct Prober<'a> {
     pub surface: &'a Surface,
     pub baseline: Option<Baseline>,
     pub normalizer: Normalizer,
+    /// Requests this surface must leave for the surfaces scanned after it.
+    pub leave_for_others: u32,
 }
 
 impl<'a> Prober<'a> {
@@ -94,7 +96,13 @@ impl<'a> Prober<'a> {
             surface,
             baseline: None,
             normalizer: Normalizer::new(),
+            leave_for_others: 0,
         }
+    }
+
+    /// Whether fewer than `reserve` requests are left for this surface's further probes.
+    pub fn short_of(&self, reserve: u32) -> bool {
+        self.scanner.engine.requests_left() <= reserve.saturating_add(self.leave_for_others)
     }
 
     /// Whether usernames should look like email addresses.

@@ -12,7 +12,9 @@ use crate::scan::Role;
 /// Many-accounts attempts the spraying pattern reaches (enumeration attempts count towards it).
 pub const SPRAY_ATTEMPTS: usize = 50;
 /// Attempts of the one-account pattern.
-pub const ONE_ACCOUNT_ATTEMPTS: usize = 30;
+pub const ONE_ACCOUNT_ATTEMPTS: usize = 25;
+/// Many-account attempts the spraying burst makes at least, after the enumeration sample.
+pub const SPRAY_EXTRA_MIN: usize = 10;
 /// Requests kept back for the header-bypass probe.
 pub const BYPASS_RESERVE: u32 = 16;
 
@@ -74,6 +76,20 @@ impl ThrottleData {
 }
 
 impl Prober<'_> {
+    /// Requests one attempt costs: a form with per-request tokens may need its page first.
+    pub fn cost(&self) -> u32 {
+        if self.surface.kind == crate::report::SurfaceKind::HtmlForm && self.surface.has_hidden {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Requests the enumeration sample must leave for the volume probes.
+    pub fn volume_reserve(&self) -> u32 {
+        BYPASS_RESERVE + self.cost() * (SPRAY_EXTRA_MIN + ONE_ACCOUNT_ATTEMPTS) as u32
+    }
+
     /// Run the volume probes after the enumeration sample.
     ///
     /// `earlier` counts the credential attempts made before the enumeration sample (confirmation).
@@ -112,9 +128,9 @@ impl Prober<'_> {
                     // keep going as a full spray burst, the repeated-account throttle aside
                     SPRAY_ATTEMPTS.max(spray.prior + 4) - spray.prior
                 } else {
-                    SPRAY_ATTEMPTS.saturating_sub(spray.prior).max(10)
+                    SPRAY_ATTEMPTS.saturating_sub(spray.prior).max(SPRAY_EXTRA_MIN)
                 };
-                let reserve = BYPASS_RESERVE + ONE_ACCOUNT_ATTEMPTS as u32;
+                let reserve = BYPASS_RESERVE + self.cost() * ONE_ACCOUNT_ATTEMPTS as u32;
                 self.run_burst(client, &mut spray, budget, reserve, base_ms, || {
                     self.scanner.random_account(email)
                 })
@@ -178,7 +194,7 @@ impl Prober<'_> {
         };
         let mut consecutive = 0;
         for _ in 0..max {
-            if self.scanner.engine.requests_left() <= reserve {
+            if self.short_of(reserve) {
                 burst.cut_short = Some(format!(
                     "stopped after {} attempts to stay within --max-requests",
                     burst.total()
