@@ -55,7 +55,12 @@ fn bad_input_exits_2_with_one_line() {
         &["scan", "http://127.0.0.1:1", "--timeout", "-3"],
         &["scan", "http://127.0.0.1:1", "--fail-under", "101"],
         &["scan", "http://127.0.0.1:1", "--format", "yaml"],
-        &["scan", "http://127.0.0.1:1", "--output", "/no/such/dir/r.json"],
+        &[
+            "scan",
+            "http://127.0.0.1:1",
+            "--output",
+            "/no/such/dir/r.json",
+        ],
         &["scan", "http://127.0.0.1:1", "--fail-on-regression"],
     ];
     for args in cases {
@@ -92,7 +97,8 @@ fn unreachable_target_exits_2_quickly() {
 fn demo_json_is_one_object_and_gates_apply() {
     let o = keyhole(&["demo", "--format", "json", "-q"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is one JSON object");
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("stdout is one JSON object");
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["rubric"], "1");
     assert_eq!(v["tool"]["name"], "keyhole");

@@ -64,6 +64,10 @@ async fn max_requests_is_never_exceeded() {
         };
         let cfg = ScanConfig::build(&server.base_url(), o, Verbosity::Quiet, false).unwrap();
         let r = keyhole::pipeline::scan(cfg).await.expect("scan runs");
-        assert!(r.stats.requests <= cap as u32, "cap {cap}: {}", r.stats.requests);
+        assert!(
+            r.stats.requests <= cap as u32,
+            "cap {cap}: {}",
+            r.stats.requests
+        );
     }
 }

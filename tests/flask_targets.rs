@@ -87,8 +87,8 @@ fn flask_limiter_per_client_is_clean() {
     let r = expect("limited_json", "/api/login", "json", &[]);
     let obs = r["observations"].as_array().unwrap();
     assert!(
-        obs.iter().any(|o| o["kind"] == "throttle"
-            && o["summary"].as_str().unwrap().contains("429")),
+        obs.iter()
+            .any(|o| o["kind"] == "throttle" && o["summary"].as_str().unwrap().contains("429")),
         "{obs:#?}"
     );
     // The throttle cut the enumeration sample: that is said, not guessed.
@@ -114,7 +114,10 @@ fn verbose_messages_enumerate_accounts() {
         .find(|f| f["id"] == "auth.user-enumeration.response")
         .unwrap();
     let accounts = f["details"]["accounts"].as_array().unwrap();
-    assert!(accounts.iter().any(|a| a == "admin" || a == "alice"), "{f:#}");
+    assert!(
+        accounts.iter().any(|a| a == "admin" || a == "alice"),
+        "{f:#}"
+    );
 }
 
 #[test]
@@ -136,7 +139,12 @@ fn bcrypt_only_for_existing_users_leaks_timing() {
 
 #[test]
 fn limiter_keyed_on_x_forwarded_for_is_bypassed() {
-    let r = expect("xff_bypass", "/login", "json", &["rate-limit.ip-header-bypass"]);
+    let r = expect(
+        "xff_bypass",
+        "/login",
+        "json",
+        &["rate-limit.ip-header-bypass"],
+    );
     let f = &r["findings"][0];
     let headers = f["details"]["headers"].as_array().unwrap();
     assert_eq!(headers, &vec![Value::from("X-Forwarded-For")], "{f:#}");
@@ -144,7 +152,12 @@ fn limiter_keyed_on_x_forwarded_for_is_bypassed() {
 
 #[test]
 fn werkzeug_debugger_on_malformed_sign_in() {
-    expect("debug_form", "/login", "html-form", &["auth.debug-exposure"]);
+    expect(
+        "debug_form",
+        "/login",
+        "html-form",
+        &["auth.debug-exposure"],
+    );
 }
 
 #[test]
