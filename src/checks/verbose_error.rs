@@ -21,7 +21,7 @@ static GENERIC: LazyLock<Regex> = LazyLock::new(|| {
 /// Reasons a rejection must not give: (what it reveals, pattern).
 static REASONS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     [
-        ("the account does not exist", r"(?i)\b(user|username|account|e-?mail|login)( name)?\b[^.!?\n]{0,40}\b(does ?n[o']t exist|do(es)? not exist|not (be )?found|not registered|not recogni[sz]ed|unknown|is invalid)|\b(no|unknown|invalid|nonexistent|non-existent) (such )?(user|username|account|e-?mail( address)?|login)\b|\bno (user|account) (with|for|found|exists|registered|matching)|\bnot a registered (user|e-?mail)"),
+        ("the account does not exist", r"(?i)\b(user|username|account|e-?mail|login)( name| address)?\b[^.!?\n<]{0,25}\b(does ?n[o']t exist|do(es)? not exist|not (be )?found|not registered|not recogni[sz]ed)|\b(no such|unknown|nonexistent|non-existent) (user|username|account|e-?mail( address)?)\b|\binvalid (user ?name|user|e-?mail( address)?)\b|\bno (user|account) (with|for|found|exists|registered|matching)|\bnot a registered (user|e-?mail)"),
         ("the password was wrong", r"(?i)\b(wrong|incorrect|invalid|bad|mismatched) password\b|\bpassword (is |was )?(wrong|incorrect|invalid|does not match|did not match|mismatch)"),
         ("the account is disabled", r"(?i)\baccount (is |has been )?(disabled|deactivated|inactive|suspended|not (yet )?(active|activated|verified|confirmed))|\b(e-?mail|user) (is |has )?not (been )?(verified|confirmed|activated)"),
     ]
@@ -29,6 +29,29 @@ static REASONS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     .filter_map(|(n, p)| Regex::new(p).ok().map(|r| (n, r)))
     .collect()
 });
+
+static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<[^>]*>").expect("valid regex"));
+
+/// Sentences of a page's text (tags dropped), trimmed.
+fn sentences(text: &str) -> Vec<String> {
+    TAG.replace_all(text, "\n")
+        .split(['\n', '.', '!', '?', '"', '{', '}'])
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The sentences of `text` that none of `references` has: what the rejection says that the
+/// page's fixed text (links like "No account? Sign up", help text) does not.
+pub fn novel_text(text: &str, references: &[String]) -> String {
+    let known: std::collections::HashSet<String> =
+        references.iter().flat_map(|r| sentences(r)).collect();
+    sentences(text)
+        .into_iter()
+        .filter(|s| !known.contains(s))
+        .collect::<Vec<_>>()
+        .join(". ")
+}
 
 /// What a rejection text reveals, if anything.
 pub fn reveals(text: &str) -> Option<&'static str> {
@@ -59,11 +82,32 @@ impl Check for VerboseError {
 
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         ctx.enumeration().await;
+        // The page's fixed text is not a reason: compare with what a malformed request and the
+        // sign-in page itself show.
+        let mut references: Vec<String> = ctx
+            .confirmation
+            .iter()
+            .filter(|a| a.password.is_empty())
+            .map(|a| a.text())
+            .collect();
+        if let Some(page) = ctx.prober.surface.form_page.clone() {
+            if let Ok((_, resp)) = ctx
+                .prober
+                .scanner
+                .engine
+                .get_following(&page, None, 3)
+                .await
+            {
+                references.push(resp.text());
+            }
+        }
         let hit = ctx
             .all_attempts()
             .into_iter()
             .filter(|a| a.class == Class::Rejected)
-            .find_map(|a| reveals(&a.text()).map(|what| (what, a.clone())));
+            .find_map(|a| {
+                reveals(&novel_text(&a.text(), &references)).map(|what| (what, a.clone()))
+            });
         match hit {
             Some((what, a)) => Verdict::Found(
                 FindingDraft::new(format!(
@@ -108,6 +152,20 @@ mod tests {
     }
 
     #[test]
+    fn fixed_page_text_is_not_a_reason() {
+        let page = "<form><input name=u></form><p>No such user yet? Sign up</p>".to_string();
+        let rejected =
+            "<p>Invalid credentials</p><form><input name=u></form><p>No such user yet? Sign up</p>";
+        assert_eq!(reveals(&novel_text(rejected, &[page.clone()])), None);
+        let verbose =
+            "<p>Unknown user</p><form><input name=u></form><p>No such user yet? Sign up</p>";
+        assert_eq!(
+            reveals(&novel_text(verbose, &[page])),
+            Some("the account does not exist")
+        );
+    }
+
+    #[test]
     fn generic_messages_reveal_nothing() {
         for t in [
             "Invalid credentials",
@@ -118,6 +176,8 @@ mod tests {
             r#"{"ok": false}"#,
             "Wrong username/password combination",
             "Login failed",
+            "Invalid login",
+            "Your login session is invalid",
         ] {
             assert_eq!(reveals(t), None, "{t}");
         }
