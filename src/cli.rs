@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Format, Overrides, ScanConfig, Verbosity};
+use crate::baseline::Comparison;
+use crate::config::{FailUnder, Format, Overrides, ScanConfig, Verbosity};
 use crate::report::Report;
 
 const ABOUT: &str = "Find an API's sign-in surfaces and measure its password-spraying exposure.";
@@ -19,6 +20,9 @@ Examples:
   keyhole scan http://127.0.0.1:5000             discover sign-in endpoints and scan them
   keyhole scan http://127.0.0.1:5000 --format json > report.json
   keyhole scan http://127.0.0.1:8000 --endpoint /api/v2/sessions --fail-under B
+  keyhole scan http://127.0.0.1:5000 --format sarif --output keyhole.sarif
+  keyhole scan http://127.0.0.1:5000 --baseline main.json --fail-on-regression
+  keyhole render report.json --format html --output report.html
 
 Exit codes: 0 scan completed (and passed its gates), 1 completed but failed --fail-under or
 --fail-on-regression, 2 could not run (bad arguments, target unreachable, not HTTP).
@@ -40,6 +44,41 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// Start a built-in sign-in API on 127.0.0.1 and scan it (vulnerable; --fixed for hardened)
     Demo(DemoArgs),
+    /// Render an earlier JSON report in another format (no network): scan once, report many ways
+    Render(RenderArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) to stdout, e.g. `keyhole man > keyhole.1`
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// A report written by `keyhole scan --format json` ("-" reads stdin)
+    #[arg(value_name = "REPORT")]
+    pub report: PathBuf,
+    /// Output format: pretty, json, sarif, junit, markdown, html [default: pretty]
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Also write the output to FILE (written whole or not at all)
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when the grade is worse than GRADE (A–F) or the score is below SCORE (0–100)
+    #[arg(long, value_name = "GRADE|SCORE")]
+    pub fail_under: Option<String>,
+    /// Compare with an earlier JSON report [default: the comparison stored in REPORT, if any]
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Exit 1 when a finding is new or the score dropped (needs a baseline)
+    #[arg(long)]
+    pub fail_on_regression: bool,
 }
 
 #[derive(Debug, Args)]
@@ -193,62 +232,249 @@ fn one_line(e: &anyhow::Error) -> String {
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")
+    };
     match cli.command {
         Command::Scan(args) => {
             let cfg = args.to_config()?;
-            rt.block_on(run_scan(cfg))
+            runtime()?.block_on(run_scan(cfg))
         }
-        Command::Demo(args) => rt.block_on(run_demo(args)),
+        Command::Demo(args) => runtime()?.block_on(run_demo(args)),
+        Command::Render(args) => run_render(&args),
+        Command::Completions(args) => {
+            let mut buf = Vec::new();
+            completions(args.shell, &mut buf);
+            write_stdout(&buf)?;
+            Ok(EXIT_OK)
+        }
+        Command::Man => {
+            write_stdout(&man_page()?)?;
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+/// Write a shell completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    clap_complete::generate(shell, &mut cmd, "keyhole", out);
+}
+
+/// The manual page, keyhole(1), in roff: the command, then each subcommand's synopsis and
+/// options, then the examples and exit codes.
+pub fn man_page() -> anyhow::Result<Vec<u8>> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    cmd.build();
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut out = Vec::new();
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_description_section(&mut out)?;
+    man.render_options_section(&mut out)?;
+    // The subcommands are described on this same page, not on keyhole-NAME(1) pages.
+    let mut subs = Vec::new();
+    man.render_subcommands_section(&mut subs)?;
+    let mut subs = String::from_utf8_lossy(&subs).into_owned();
+    for sub in cmd.get_subcommands() {
+        let name = sub.get_name();
+        subs = subs.replace(
+            &format!("keyhole\\-{}(1)", name.replace('-', "\\-")),
+            &format!("\\fBkeyhole {name}\\fR"),
+        );
+    }
+    out.extend_from_slice(subs.as_bytes());
+    for sub in cmd.get_subcommands() {
+        let name = sub.get_name().to_string();
+        if name == "help" {
+            continue;
+        }
+        let sub = sub.clone().bin_name(format!("keyhole {name}"));
+        let page = clap_mangen::Man::new(sub);
+        let mut part = Vec::new();
+        page.render_synopsis_section(&mut part)?;
+        page.render_description_section(&mut part)?;
+        if page_has_options(&cmd, &name) {
+            page.render_options_section(&mut part)?;
+        }
+        let part = String::from_utf8_lossy(&part)
+            .replacen(
+                ".SH SYNOPSIS",
+                &format!(".SH \"KEYHOLE {}\"", name.to_uppercase()),
+                1,
+            )
+            .replace(".SH DESCRIPTION", ".SS Description")
+            .replace(".SH OPTIONS", ".SS Options");
+        out.extend_from_slice(part.as_bytes());
+    }
+    man.render_extra_section(&mut out)?;
+    man.render_version_section(&mut out)?;
+    Ok(out)
+}
+
+fn page_has_options(cmd: &clap::Command, sub: &str) -> bool {
+    cmd.find_subcommand(sub)
+        .is_some_and(|s| s.get_arguments().any(|a| !a.is_hide_set()))
+}
+
+/// Write bytes to stdout; a closed pipe (`| head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|_| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(e).context("cannot write to stdout");
+        }
+    }
+    Ok(())
+}
+
+/// Read `--baseline FILE` (before any scanning: a bad file is exit 2 and writes nothing).
+fn load_baseline(path: Option<&Path>) -> anyhow::Result<Option<crate::baseline::Baseline>> {
+    match path {
+        Some(p) => Ok(Some(crate::baseline::load(p)?)),
+        None => Ok(None),
     }
 }
 
 /// Scan with a validated config, render, write, and apply the gates.
 pub async fn run_scan(cfg: ScanConfig) -> anyhow::Result<u8> {
-    match cfg.format {
-        Format::Pretty | Format::Json => {}
-        other => anyhow::bail!(
-            "--format {} is not yet supported; use pretty or json",
-            other.as_str()
-        ),
-    }
-    if cfg.baseline.is_some() {
-        anyhow::bail!("--baseline is not yet supported");
-    }
+    let baseline = load_baseline(cfg.baseline.as_deref())?;
     let report = crate::pipeline::scan(cfg.clone()).await?;
-    let text = render(&report, &cfg);
-    if let Some(path) = &cfg.output {
+    let comparison = baseline
+        .as_ref()
+        .map(|b| crate::baseline::compare(b, &report));
+    emit(
+        &report,
+        comparison.as_ref(),
+        &Emit {
+            format: cfg.format,
+            output: cfg.output.as_deref(),
+            color: cfg.color && cfg.output.is_none(),
+            fail_under: cfg.fail_under,
+            fail_on_regression: cfg.fail_on_regression,
+            quiet: cfg.verbosity == Verbosity::Quiet,
+        },
+    )
+}
+
+/// How a finished report is written and gated.
+struct Emit<'a> {
+    format: Format,
+    output: Option<&'a Path>,
+    color: bool,
+    fail_under: Option<FailUnder>,
+    fail_on_regression: bool,
+    quiet: bool,
+}
+
+/// Render, write `--output` (atomically) and stdout (the same bytes), then apply the gates.
+fn emit(report: &Report, comparison: Option<&Comparison>, how: &Emit) -> anyhow::Result<u8> {
+    let text = crate::render::render(report, how.format, comparison, how.color);
+    if let Some(path) = how.output {
         write_atomically(path, text.as_bytes())
             .with_context(|| format!("cannot write --output {}", path.display()))?;
     }
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(e).context("cannot write the report to stdout");
+    write_stdout(text.as_bytes()).context("cannot write the report")?;
+    if let (Some(cmp), false) = (comparison, how.quiet) {
+        if !cmp.untested.is_empty() {
+            eprintln!(
+                "keyhole: {} baseline finding(s) were not re-checked this time (endpoint not found or check incomplete); they are not counted as fixed",
+                cmp.untested.len()
+            );
         }
     }
-    let failed = cfg
+    let mut code = EXIT_OK;
+    if how
         .fail_under
-        .is_some_and(|g| g.fails(report.score, &report.grade));
-    if failed {
+        .is_some_and(|g| g.fails(report.score, &report.grade))
+    {
         eprintln!(
             "keyhole: grade {} ({}/100) is below the --fail-under gate",
             report.grade, report.score
         );
-        return Ok(EXIT_GATE);
+        code = EXIT_GATE;
     }
-    Ok(EXIT_OK)
+    if how.fail_on_regression {
+        if let Some(reason) = comparison.and_then(Comparison::regression_reason) {
+            eprintln!("keyhole: regression against the baseline: {reason}");
+            code = EXIT_GATE;
+        }
+    }
+    Ok(code)
 }
 
-fn render(report: &Report, cfg: &ScanConfig) -> String {
-    match cfg.format {
-        Format::Json => crate::render::json::render(report),
-        _ => crate::render::pretty::render(report, cfg.color && cfg.output.is_none()),
+/// `keyhole render REPORT`: re-render a saved JSON report, optionally against a baseline.
+fn run_render(args: &RenderArgs) -> anyhow::Result<u8> {
+    let format = match &args.format {
+        Some(f) => Format::parse(f)?,
+        None => Format::Pretty,
+    };
+    let fail_under = args
+        .fail_under
+        .as_deref()
+        .map(FailUnder::parse)
+        .transpose()?;
+    if let Some(out) = &args.output {
+        let dir = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "--output {}: directory {} does not exist",
+                out.display(),
+                dir.display()
+            );
+        }
     }
+    let baseline = load_baseline(args.baseline.as_deref())?;
+    let shown = args.report.display().to_string();
+    let text = if args.report.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .context("cannot read the report from stdin")?;
+        s
+    } else {
+        std::fs::read_to_string(&args.report)
+            .with_context(|| format!("cannot read report {shown}"))?
+    };
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{shown} is not a keyhole JSON report: invalid JSON ({e})"))?;
+    if value.get("schema_version").and_then(|v| v.as_u64()) != Some(1) {
+        anyhow::bail!(
+            "{shown} is not a keyhole JSON report (schema_version 1): write one with `keyhole scan URL --format json`"
+        );
+    }
+    let report: Report = serde_json::from_value(value.clone())
+        .map_err(|e| anyhow::anyhow!("{shown} is not a keyhole JSON report: {e}"))?;
+    let comparison = match &baseline {
+        Some(b) => Some(crate::baseline::compare(b, &report)),
+        None => Comparison::from_report_json(&value),
+    };
+    if args.fail_on_regression && comparison.is_none() {
+        anyhow::bail!(
+            "--fail-on-regression needs --baseline FILE (or a report written with --baseline)"
+        );
+    }
+    emit(
+        &report,
+        comparison.as_ref(),
+        &Emit {
+            format,
+            output: args.output.as_deref(),
+            color: args.output.is_none() && color_wanted(),
+            fail_under,
+            fail_on_regression: args.fail_on_regression,
+            quiet: false,
+        },
+    )
 }
 
 /// Write a file whole or not at all: a temporary file beside it, then a rename.

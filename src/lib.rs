@@ -3,6 +3,7 @@
 //! The scan is a pipeline: discover surfaces → probe → analyse → score → render.
 
 pub mod analysis;
+pub mod baseline;
 pub mod checks;
 pub mod cli;
 pub mod config;
