@@ -60,6 +60,19 @@ pub const WELL_KNOWN_PATHS: &[&str] = &[
     "/api-token-auth/",
     "/api/token/",
     "/oauth2/token",
+    "/auth/signin",
+    "/auth/sign-in",
+    "/api/auth/signin",
+    "/api/v1/auth/signin",
+    "/api/v1/users/login",
+    "/api/v1/sessions",
+    "/api/v2/sessions",
+    "/v1/sessions",
+    "/api/account/login",
+    "/account/signin",
+    "/api/login/",
+    "/login/",
+    "/connect/token",
     "/admin/login/",
     "/admin",
 ];
@@ -146,6 +159,17 @@ struct State<'a> {
 
 impl State<'_> {
     fn push(&mut self, lead: Lead) {
+        // A site behind one Basic/Digest realm challenges on every path: one surface is enough.
+        if let Lead::Known(s) = &lead {
+            if matches!(s.kind, SurfaceKind::Basic | SurfaceKind::Digest)
+                && self
+                    .leads
+                    .iter()
+                    .any(|l| matches!(l, Lead::Known(o) if o.kind == s.kind))
+            {
+                return;
+            }
+        }
         let key = lead.key();
         if let Some(i) = self.leads.iter().position(|l| l.key() == key) {
             // A known shape beats a bare POST lead for the same URL.
