@@ -1,6 +1,7 @@
 //! Probing a confirmed sign-in surface: one credential attempt at a time, through the engine, with
 //! the account-safety ledger, fresh form tokens, classification and normalisation.
 
+pub mod digest;
 pub mod enumeration;
 pub mod throttle;
 
@@ -21,6 +22,8 @@ pub enum ProbeError {
     Safety(#[from] SafetyError),
     #[error("the sign-in form could not be fetched for a fresh token")]
     FormGone,
+    #[error("the endpoint no longer sends a Digest challenge")]
+    NoChallenge,
 }
 
 impl ProbeError {
@@ -35,6 +38,8 @@ impl ProbeError {
 pub struct Client {
     pub jar: Jar,
     hidden: Option<Vec<(String, String)>>,
+    /// The latest Digest challenge and the nonce count used with it.
+    digest: Option<(digest::Challenge, u32)>,
 }
 
 impl Client {
@@ -162,8 +167,45 @@ impl<'a> Prober<'a> {
         let hidden = self.hidden_fields(client).await?;
         let password = self.scanner.password();
         let mut req = self.surface.attempt_request(account, &password, &hidden);
+        if self.surface.kind == SurfaceKind::Digest {
+            let auth = self
+                .digest_authorization(client, account, &password)
+                .await?;
+            req.headers = vec![("authorization".into(), auth)];
+        }
         req.headers.extend(headers.iter().cloned());
         Ok(self.send(client, req, account, &password, role).await?)
+    }
+
+    /// A Digest `Authorization` for this attempt, fetching a challenge first when none is held.
+    async fn digest_authorization(
+        &self,
+        client: &mut Client,
+        account: &str,
+        password: &str,
+    ) -> Result<String, ProbeError> {
+        if client.digest.is_none() {
+            let mut probe = Request::get(self.surface.url.clone());
+            probe.method = self.surface.method.clone();
+            let resp = self.scanner.engine.send(&probe, Some(&client.jar)).await?;
+            let ch = digest::parse_challenge(resp.headers_all("www-authenticate"))
+                .ok_or(ProbeError::NoChallenge)?;
+            client.digest = Some((ch, 0));
+        }
+        let (ch, nc) = client.digest.as_mut().ok_or(ProbeError::NoChallenge)?;
+        *nc += 1;
+        let uri = match self.surface.url.query() {
+            Some(q) => format!("{}?{q}", self.surface.url.path()),
+            None => self.surface.url.path().to_string(),
+        };
+        Ok(digest::authorization(
+            ch,
+            &self.surface.method,
+            &uri,
+            account,
+            password,
+            *nc,
+        ))
     }
 
     /// Send a request that is not a proper sign-in (for confirmation and debug probes).
@@ -191,6 +233,12 @@ impl<'a> Prober<'a> {
             Ok(resp) => {
                 if self.surface.kind == SurfaceKind::HtmlForm && self.surface.has_hidden {
                     client.hidden = self.form_hidden_from(&resp, &req.url);
+                }
+                if self.surface.kind == SurfaceKind::Digest {
+                    if let Some(ch) = digest::parse_challenge(resp.headers_all("www-authenticate"))
+                    {
+                        client.digest = Some((ch, 0));
+                    }
                 }
                 let class = classify(&resp, self.baseline.as_ref());
                 let norm = self
