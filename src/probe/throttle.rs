@@ -128,7 +128,9 @@ impl Prober<'_> {
                     // keep going as a full spray burst, the repeated-account throttle aside
                     SPRAY_ATTEMPTS.max(spray.prior + 4) - spray.prior
                 } else {
-                    SPRAY_ATTEMPTS.saturating_sub(spray.prior).max(SPRAY_EXTRA_MIN)
+                    SPRAY_ATTEMPTS
+                        .saturating_sub(spray.prior)
+                        .max(SPRAY_EXTRA_MIN)
                 };
                 let reserve = BYPASS_RESERVE + self.cost() * ONE_ACCOUNT_ATTEMPTS as u32;
                 self.run_burst(client, &mut spray, budget, reserve, base_ms, || {
