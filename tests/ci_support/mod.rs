@@ -16,7 +16,7 @@ pub const VULNERABLE_IDS: [&str; 4] = [
     "auth.verbose-error",
 ];
 
-fn runtime() -> &'static tokio::runtime::Runtime {
+pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
@@ -101,4 +101,20 @@ pub fn scan_format(fixed: bool, dir: &Path, format: &str) -> String {
 /// The JSON report of a fresh demo scan.
 pub fn scan_json(fixed: bool, dir: &Path) -> serde_json::Value {
     serde_json::from_str(&scan_format(fixed, dir, "json")).expect("one JSON object")
+}
+
+/// An HTTP server on 127.0.0.1 with no sign-in surface (404 for everything); runs for the rest
+/// of the test process. Returns its base URL.
+pub fn no_signin_server() -> String {
+    let rt = runtime();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().unwrap();
+    let app =
+        axum::Router::new().fallback(|| async { (axum::http::StatusCode::NOT_FOUND, "not found") });
+    rt.spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
 }
