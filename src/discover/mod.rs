@@ -525,6 +525,7 @@ async fn confirm_known(
 
 /// Field names an error message may name.
 const USER_FIELDS: &[&str] = &[
+    "usernameOrEmail",
     "username",
     "email",
     "login",
@@ -535,6 +536,54 @@ const USER_FIELDS: &[&str] = &[
     "phone",
 ];
 const PASS_FIELDS: &[&str] = &["password", "passwd", "pass", "pwd"];
+
+/// The account and password field names a malformed request's answer names ("email is
+/// required", {"loc": ["body", "login_id"]}), defaulting to username / password.
+pub fn field_hints(hint: &str) -> (String, String) {
+    let words: Vec<&str> = hint
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .filter(|w| !w.is_empty() && w.len() <= 40)
+        .collect();
+    let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+    let known = |list: &[&str]| {
+        list.iter()
+            .find(|f| lower.iter().any(|w| w == &f.to_ascii_lowercase()))
+            .map(|f| f.to_string())
+    };
+    let user = known(USER_FIELDS)
+        .or_else(|| {
+            words
+                .iter()
+                .zip(&lower)
+                .find(|(w, l)| {
+                    (l.contains("user")
+                        || l.contains("mail")
+                        || l.contains("login")
+                        || l.contains("account"))
+                        && !l.contains("pass")
+                        && (w.contains('_')
+                            || w.contains('-')
+                            || w.chars().any(|c| c.is_ascii_uppercase()))
+                })
+                .map(|(w, _)| w.to_string())
+        })
+        .unwrap_or_else(|| "username".into());
+    let pass = known(PASS_FIELDS)
+        .or_else(|| {
+            words
+                .iter()
+                .zip(&lower)
+                .find(|(w, l)| {
+                    (l.contains("pass") || l.contains("pwd"))
+                        && (w.contains('_')
+                            || w.contains('-')
+                            || w.chars().any(|c| c.is_ascii_uppercase()))
+                })
+                .map(|(w, _)| w.to_string())
+        })
+        .unwrap_or_else(|| "password".into());
+    (user, pass)
+}
 
 /// Confirm a path that takes POST, inferring body format and field names.
 async fn confirm_post(
@@ -569,24 +618,9 @@ async fn confirm_post(
     }
     let hint = m0.text();
     let hint_l = hint.to_ascii_lowercase();
-    let mentioned = |f: &str| {
-        let f = f.to_ascii_lowercase();
-        hint_l.contains(&format!("\"{f}\""))
-            || hint_l.contains(&format!("'{f}'"))
-            || hint_l.contains(&format!(" {f} "))
-            || hint_l.contains(&format!("{f} is required"))
-            || hint_l.contains(&format!("{f} required"))
-    };
-    let user_field = USER_FIELDS
-        .iter()
-        .find(|f| mentioned(f))
-        .copied()
-        .unwrap_or("username");
-    let pass_field = PASS_FIELDS
-        .iter()
-        .find(|f| mentioned(f))
-        .copied()
-        .unwrap_or("password");
+    let (user_field, pass_field) = field_hints(&hint);
+    let user_field = user_field.as_str();
+    let pass_field = pass_field.as_str();
     let form_first =
         m0.status() == Some(415) || hint_l.contains("urlencoded") || hint_l.contains("form data");
     let tokenish = url.path().trim_end_matches('/').ends_with("token");
@@ -607,12 +641,19 @@ async fn confirm_post(
         variants.push((SurfaceKind::Json, user_field, vec![]));
         variants.push((SurfaceKind::Form, user_field, vec![]));
     }
-    if user_field == "username" {
-        variants.push((SurfaceKind::Json, "email", vec![]));
+    let body_kind = if form_first {
+        SurfaceKind::Form
+    } else {
+        SurfaceKind::Json
+    };
+    for fallback in ["username", "email"] {
+        if user_field != fallback {
+            variants.push((body_kind, fallback, vec![]));
+        }
     }
     let m0_norm = mask_echoes(&hint, &[]);
     let mut last_err = "no body format got a credential rejection".to_string();
-    for (kind, ufield, extra) in variants.into_iter().take(4) {
+    for (kind, ufield, extra) in variants.into_iter().take(5) {
         let surface = Surface {
             kind,
             username_field: ufield.to_string(),
@@ -742,4 +783,32 @@ async fn confirm_attempts_with(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_from_a_malformed_answer() {
+        let h = |s: &str| field_hints(s);
+        assert_eq!(
+            h(
+                r#"{"detail":[{"type":"missing","loc":["body","email"]},{"loc":["body","password"]}]}"#
+            ),
+            ("email".into(), "password".into())
+        );
+        assert_eq!(
+            h(r#"{"errors":[{"field":"login_id"},{"field":"secret_pass"}]}"#),
+            ("login_id".into(), "secret_pass".into())
+        );
+        assert_eq!(
+            h(r#"{"error":"Invalid request"}"#),
+            ("username".into(), "password".into())
+        );
+        assert_eq!(
+            h("username and password are required"),
+            ("username".into(), "password".into())
+        );
+    }
 }
