@@ -8,13 +8,37 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-/// The ids the vulnerable demo is documented to produce.
+/// The ids the vulnerable demo is documented to produce. The timing one rests on statistics
+/// over a ~25 ms gap, which a heavily loaded machine can blur: tests require the other three and
+/// accept the timing one (see [`assert_vulnerable_ids`]).
 pub const VULNERABLE_IDS: [&str; 4] = [
     "rate-limit.missing",
     "auth.user-enumeration.response",
     "auth.user-enumeration.timing",
     "auth.verbose-error",
 ];
+
+/// The vulnerable demo's findings that do not depend on timing.
+pub const ALWAYS_IDS: [&str; 3] = [
+    "rate-limit.missing",
+    "auth.user-enumeration.response",
+    "auth.verbose-error",
+];
+
+/// `found` is what a scan of the vulnerable demo should report.
+pub fn assert_vulnerable_ids(found: &std::collections::BTreeSet<String>) {
+    for id in ALWAYS_IDS {
+        assert!(found.contains(id), "{id} missing from {found:?}");
+    }
+    for id in found {
+        assert!(VULNERABLE_IDS.contains(&id.as_str()), "unexpected {id}");
+    }
+}
+
+/// The score of a vulnerable-demo report with these findings (rubric 1).
+pub fn vulnerable_score(found: &std::collections::BTreeSet<String>) -> u32 {
+    100 - 25 - 10 * (found.len() as u32 - 1)
+}
 
 pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
