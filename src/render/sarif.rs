@@ -255,7 +255,6 @@ pub fn to_value(report: &Report, baseline: Option<&Comparison>) -> Value {
                 "semanticVersion": report.tool.version,
                 "rules": rules.iter().map(rule_json).collect::<Vec<_>>(),
             }},
-            "automationDetails": {"id": "keyhole/"},
             "originalUriBaseIds": {"TARGET": {"uri": base, "description": {"text": "The scanned API's base URL"}}},
             "invocations": [invocation],
             "results": results,
