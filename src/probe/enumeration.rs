@@ -131,7 +131,7 @@ impl Prober<'_> {
         // Stage 1: every candidate once, the control once, random accounts.
         let mut plan: Vec<Item> = candidates.iter().cloned().map(Item::Candidate).collect();
         plan.push(Item::Control);
-        plan.extend((0..14).map(|_| Item::Random));
+        plan.extend((0..20).map(|_| Item::Random));
         plan.shuffle(&mut rand::thread_rng());
         // Start with two random accounts so a tarpit baseline exists early.
         plan.insert(0, Item::Random);
@@ -159,7 +159,7 @@ impl Prober<'_> {
         }
         plan.push(Item::Control);
         plan.push(Item::Control);
-        plan.extend((0..(6 + 2 * suspects.len())).map(|_| Item::Random));
+        plan.extend((0..(10 + 3 * suspects.len())).map(|_| Item::Random));
         plan.shuffle(&mut rand::thread_rng());
         self.run_plan(
             client,
