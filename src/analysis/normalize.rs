@@ -68,7 +68,15 @@ impl Normalizer {
         if ta.len() > 20_000 || tb.len() > 20_000 {
             return;
         }
-        let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &ta, &tb);
+        // A hostile server can answer with two large, wholly different bodies: Myers is O(N·D),
+        // so bound the diff in time (it then reports the rest as one coarse change).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(100);
+        let ops = similar::capture_diff_slices_deadline(
+            similar::Algorithm::Myers,
+            &ta,
+            &tb,
+            Some(deadline),
+        );
         for op in ops {
             if let similar::DiffOp::Replace { old_index, .. }
             | similar::DiffOp::Delete { old_index, .. }
