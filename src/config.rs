@@ -231,6 +231,20 @@ pub fn parse_target(raw: &str) -> Result<Url, ConfigError> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(bad("it has no host; write it as http://HOST[:PORT]"));
     }
+    // WHATWG parsing is lenient with special schemes: `http:///login` becomes host "login" and
+    // `http:host` host "host". Scan only what was written as scheme://HOST.
+    let after_scheme = trimmed.split_once(':').map_or("", |(_, rest)| rest);
+    match after_scheme.strip_prefix("//") {
+        None => {
+            return Err(bad(
+                "it lacks '//' after the scheme; write it as http://HOST[:PORT]",
+            ))
+        }
+        Some(rest) if rest.is_empty() || rest.starts_with(['/', '\\', '?', '#']) => {
+            return Err(bad("it has no host; write it as http://HOST[:PORT]"))
+        }
+        Some(_) => {}
+    }
     if url.port() == Some(0) {
         return Err(bad("the port must be a number from 1 to 65535"));
     }
@@ -348,6 +362,12 @@ fn check_output(out: &Path) -> Result<(), ConfigError> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    if parent.exists() && !parent.is_dir() {
+        return Err(ConfigError::Output(
+            shown,
+            format!("{} is a file, not a folder", parent.display()),
+        ));
+    }
     if !parent.is_dir() {
         return Err(ConfigError::Output(
             shown,
@@ -357,7 +377,41 @@ fn check_output(out: &Path) -> Result<(), ConfigError> {
             ),
         ));
     }
+    // Find out now, not after a scan of minutes, whether the report can be written there: create
+    // and remove a probe file (permissions, read-only mounts and pseudo file systems like /proc
+    // all show up here).
+    let probe = parent.join(format!(".keyhole-write-check-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(f) => {
+            drop(f);
+            let _ = std::fs::remove_file(&probe);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => {
+            return Err(ConfigError::Output(
+                shown,
+                format!(
+                    "cannot write into folder {} ({}); choose a writable folder",
+                    parent.display(),
+                    io_reason(&e)
+                ),
+            ))
+        }
+    }
     Ok(())
+}
+
+/// An I/O error without the "(os error N)" suffix.
+fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
 }
 
 #[cfg(test)]
@@ -386,6 +440,10 @@ mod tests {
             ("http://", "host"),
             ("http://127.0.0.1:70000", "port"),
             ("http://u:p@127.0.0.1/", "credentials"),
+            ("http:///login", "no host"),
+            ("https:////127.0.0.1/", "no host"),
+            ("http:127.0.0.1:5000", "'//'"),
+            ("http:\\\\127.0.0.1\\", "'//'"),
             ("", "empty"),
         ] {
             let err = build(raw, Overrides::default()).unwrap_err().to_string();
@@ -456,6 +514,24 @@ mod tests {
             ..Default::default()
         };
         assert!(build("http://127.0.0.1:1", o).is_err());
+        // A folder nobody can create files in (even root): caught before the scan.
+        let o = Overrides {
+            output: Some(PathBuf::from("/proc/keyhole-report.json")),
+            ..Default::default()
+        };
+        let err = build("http://127.0.0.1:1", o).unwrap_err().to_string();
+        assert!(err.contains("cannot write into folder /proc"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let o = Overrides {
+            output: Some(dir.path().join("r.json")),
+            ..Default::default()
+        };
+        assert!(build("http://127.0.0.1:1", o).is_ok());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no probe file left"
+        );
     }
 
     #[test]
