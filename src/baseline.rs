@@ -139,8 +139,8 @@ impl Comparison {
 /// Read and check a baseline file.
 pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
     let shown = path.display().to_string();
-    let bytes =
-        std::fs::read(path).map_err(|e| BaselineError::Read(shown.clone(), e.to_string()))?;
+    let bytes = crate::config::read_capped(path, 16 << 20)
+        .map_err(|e| BaselineError::Read(shown.clone(), e.to_string()))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| BaselineError::Invalid(shown.clone(), "it is not UTF-8 text".into()))?;
     parse(&text).map_err(|why| BaselineError::Invalid(shown, why))

@@ -175,8 +175,11 @@ impl Overrides {
 
     /// Read a TOML config file. Keys are the long option names (`max-requests` or `max_requests`).
     pub fn from_file(path: &Path) -> Result<Overrides, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::FileRead(path.display().to_string(), e.to_string()))?;
+        let shown = path.display().to_string();
+        let bytes = read_capped(path, CONFIG_FILE_CAP)
+            .map_err(|e| ConfigError::FileRead(shown.clone(), e.to_string()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| ConfigError::FileRead(shown, "it is not UTF-8 text".into()))?;
         let normalised = normalise_keys(&text);
         toml::from_str(&normalised).map_err(|e| {
             ConfigError::FileParse(
@@ -185,6 +188,28 @@ impl Overrides {
             )
         })
     }
+}
+
+/// Largest config file read (a keyhole.toml is a few lines).
+pub const CONFIG_FILE_CAP: u64 = 1 << 20;
+
+/// Read a file the user named, refusing more than `cap` bytes: a device such as /dev/zero, or a
+/// wrong file of gigabytes, must end in a clear error, not fill the memory.
+pub fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "it is larger than {} KiB, which is not what this file should be",
+                cap >> 10
+            ),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Accept `snake_case` keys as well as `kebab-case` at the top level of the file.
@@ -548,5 +573,13 @@ mod tests {
         assert_eq!(o.endpoint, vec!["/login".to_string()]);
         std::fs::write(&p, "bogus = 1\n").unwrap();
         assert!(Overrides::from_file(&p).is_err());
+        // Endless or huge inputs end in an error, not in memory exhaustion.
+        let err = Overrides::from_file(Path::new("/dev/zero")).unwrap_err();
+        assert!(err.to_string().contains("larger than 1024 KiB"), "{err}");
+        std::fs::write(&p, [0xff, 0xfe, b'a']).unwrap();
+        assert!(Overrides::from_file(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("UTF-8"));
     }
 }
