@@ -179,13 +179,22 @@ impl Overrides {
         let bytes = read_capped(path, CONFIG_FILE_CAP)
             .map_err(|e| ConfigError::FileRead(shown.clone(), e.to_string()))?;
         let text = String::from_utf8(bytes)
-            .map_err(|_| ConfigError::FileRead(shown, "it is not UTF-8 text".into()))?;
+            .map_err(|_| ConfigError::FileRead(shown.clone(), "it is not UTF-8 text".into()))?;
         let normalised = normalise_keys(&text);
         toml::from_str(&normalised).map_err(|e| {
-            ConfigError::FileParse(
-                path.display().to_string(),
-                e.message().replace('\n', " ").trim().to_string(),
-            )
+            let msg = e.message().replace('\n', " ").trim().to_string();
+            // Say where: the line (normalising keeps lines one to one) and its text.
+            let at = e.span().and_then(|span| {
+                let start = span.start.min(normalised.len());
+                let n = normalised.as_bytes()[..start]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+                let line = text.lines().nth(n)?.trim();
+                let line = crate::http::cut(line, 60);
+                Some(format!("line {}: {line}: ", n + 1))
+            });
+            ConfigError::FileParse(shown, format!("{}{msg}", at.unwrap_or_default()))
         })
     }
 }
@@ -573,6 +582,10 @@ mod tests {
         assert_eq!(o.endpoint, vec!["/login".to_string()]);
         std::fs::write(&p, "bogus = 1\n").unwrap();
         assert!(Overrides::from_file(&p).is_err());
+        std::fs::write(&p, "# defaults\nformat = \"json\"\ntimeout = \"soon\"\n").unwrap();
+        let err = Overrides::from_file(&p).unwrap_err().to_string();
+        assert!(err.contains("line 3: timeout = \"soon\": "), "{err}");
+        assert!(!err.contains('\n'));
         // Endless or huge inputs end in an error, not in memory exhaustion.
         let err = Overrides::from_file(Path::new("/dev/zero")).unwrap_err();
         assert!(err.to_string().contains("larger than 1024 KiB"), "{err}");
