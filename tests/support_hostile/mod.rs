@@ -298,12 +298,12 @@ impl ReqHead {
     pub fn credentials(&self) -> (Option<String>, Option<String>) {
         let mut fields: Vec<(String, String)> = Vec::new();
         if let Ok(serde_json::Value::Object(m)) = serde_json::from_slice(&self.body) {
+            // Only strings are credentials; keyhole's malformed-input probes send objects and
+            // arrays in these fields on purpose.
             for (k, v) in m {
-                let v = match v {
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                fields.push((k, v));
+                if let serde_json::Value::String(s) = v {
+                    fields.push((k, s));
+                }
             }
         } else {
             fields.extend(
