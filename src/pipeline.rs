@@ -65,6 +65,13 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
         prober.leave_for_others = scanner.engine.requests_left() * later / (later + 1);
         prober.baseline = Some(confirmed.baseline.clone());
         prober.normalizer = confirmed.normalizer.clone();
+        let usual: Vec<f64> = confirmed
+            .confirmation
+            .iter()
+            .filter(|a| a.class == crate::analysis::classify::Class::Rejected && a.ms.is_finite())
+            .map(|a| a.ms)
+            .collect();
+        prober.base_ms = crate::analysis::stats::median(&usual);
         let mut ctx = EndpointCtx::new(
             prober,
             confirmed.confirmation.clone(),

@@ -95,6 +95,8 @@ struct Runner<'p, 'a> {
     pattern: Pattern,
     account: Option<String>,
     email: bool,
+    /// The endpoint's usual time: a far slower answer is the tarpit still holding.
+    base_ms: f64,
 }
 
 impl Runner<'_, '_> {
@@ -110,7 +112,13 @@ impl Runner<'_, '_> {
             }
             _ => (self.prober.scanner.random_account(self.email), Role::Random),
         };
-        self.prober.attempt(client, &account, role, headers).await
+        let mut a = self.prober.attempt(client, &account, role, headers).await?;
+        if !a.is_throttled() && crate::probe::throttle::is_slow(a.ms, self.base_ms) {
+            a.class = crate::analysis::classify::Class::Throttled(
+                crate::analysis::classify::ThrottleKind::Tarpit,
+            );
+        }
+        Ok(a)
     }
 
     async fn control(&self, client: &mut Client) -> Result<Attempt, ProbeError> {
@@ -139,6 +147,7 @@ impl Check for IpHeaderBypass {
 
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         let (_, t) = ctx.throttling().await;
+        let base_ms = t.base_ms;
         let (pattern, account) = if t.spray.throttled() {
             (Pattern::Spray, None)
         } else if let Some(one) = t.one.as_ref().filter(|o| o.throttled()) {
@@ -156,6 +165,7 @@ impl Check for IpHeaderBypass {
             pattern,
             account,
             email: ctx.prober.wants_email(),
+            base_ms,
         };
         let client = &mut ctx.client;
         let all = |_: ()| -> Vec<(String, String)> {

@@ -259,10 +259,14 @@ impl Prober<'_> {
             .filter(|a| a.ms.is_finite())
             .map(|a| a.ms)
             .collect();
-        if times.len() < 3 || !current.ms.is_finite() {
-            return false;
-        }
-        let base = stats::median(&times[..times.len().min(5)]).unwrap_or(0.0);
+        // The endpoint's usual time: from before any volume (the confirming rejections), else
+        // from the first random accounts.
+        let base = match self.base_ms {
+            Some(_) if times.is_empty() || !current.ms.is_finite() => return false,
+            Some(b) => b,
+            None if times.len() < 3 || !current.ms.is_finite() => return false,
+            None => stats::median(&times[..times.len().min(5)]).unwrap_or(0.0),
+        };
         let slow = |ms: f64| ms > (base * 4.0).max(base + 300.0);
         slow(current.ms)
             && randoms

@@ -92,6 +92,8 @@ pub struct Prober<'a> {
     pub normalizer: Normalizer,
     /// Requests this surface must leave for the surfaces scanned after it.
     pub leave_for_others: u32,
+    /// The endpoint's usual rejection time in ms, measured before any volume probe.
+    pub base_ms: Option<f64>,
 }
 
 impl<'a> Prober<'a> {
@@ -102,6 +104,7 @@ impl<'a> Prober<'a> {
             baseline: None,
             normalizer: Normalizer::new(),
             leave_for_others: 0,
+            base_ms: None,
         }
     }
 

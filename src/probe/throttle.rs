@@ -103,7 +103,12 @@ impl Prober<'_> {
             .iter()
             .map(|a| a.ms)
             .collect();
-        let base_ms = stats::median(&randoms).unwrap_or(f64::NAN);
+        let base_ms = match (self.base_ms, stats::median(&randoms)) {
+            (Some(b), Some(r)) => b.min(r),
+            (Some(b), None) => b,
+            (None, Some(r)) => r,
+            (None, None) => f64::NAN,
+        };
         let email = self.wants_email();
 
         let mut spray = Burst {
