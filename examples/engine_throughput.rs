@@ -126,8 +126,7 @@ fn main() -> ExitCode {
         }
     };
     // The same runtime keyhole's CLI builds for a scan.
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
