@@ -111,7 +111,6 @@ pub struct EndpointCtx<'a> {
     pub observations: Vec<Observation>,
 }
 
-
 impl<'a> EndpointCtx<'a> {
     pub fn new(
         prober: Prober<'a>,

@@ -156,7 +156,10 @@ mod tests {
         let page = "<form><input name=u></form><p>No such user yet? Sign up</p>".to_string();
         let rejected =
             "<p>Invalid credentials</p><form><input name=u></form><p>No such user yet? Sign up</p>";
-        assert_eq!(reveals(&novel_text(rejected, std::slice::from_ref(&page))), None);
+        assert_eq!(
+            reveals(&novel_text(rejected, std::slice::from_ref(&page))),
+            None
+        );
         let verbose =
             "<p>Unknown user</p><form><input name=u></form><p>No such user yet? Sign up</p>";
         assert_eq!(
