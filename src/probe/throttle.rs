@@ -174,6 +174,15 @@ impl Prober<'_> {
                 || account.clone(),
             )
             .await;
+            if one.throttled() {
+                // Was that the account's lockout, or a per-client limit that the one-account
+                // attempts merely pushed over its threshold? Fresh accounts tell: if they are
+                // throttled too, spraying is throttled as well.
+                self.run_burst(client, &mut spray, 2, BYPASS_RESERVE, base_ms, || {
+                    self.scanner.random_account(email)
+                })
+                .await;
+            }
             Some(one)
         };
         ThrottleData {
