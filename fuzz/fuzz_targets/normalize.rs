@@ -21,7 +21,10 @@ fuzz_target!(|input: Input| {
     let echoes: Vec<&str> = input.echoes.iter().copied().take(4).collect();
     let out = n.normalize(input.body, &echoes);
     // Normalising twice is stable in length class: it never blows up the text.
-    assert!(out.len() <= input.body.len() * 8 + 64, "normalised text grew too much");
+    assert!(
+        out.len() <= input.body.len() * 8 + 64,
+        "normalised text grew too much"
+    );
     let _ = n.normalize(input.a, &[]);
     let _ = normalize::mask_volatile(input.body);
     let _ = normalize::mask_echoes(input.body, &echoes);

@@ -24,7 +24,10 @@ fuzz_target!(|data: &[u8]| {
             let url = &cfg.target;
             assert!(matches!(url.scheme(), "http" | "https"), "{url}");
             assert!(url.host_str().is_some_and(|h| !h.is_empty()), "{url}");
-            assert!(url.username().is_empty() && url.password().is_none(), "{url}");
+            assert!(
+                url.username().is_empty() && url.password().is_none(),
+                "{url}"
+            );
             assert_ne!(url.port(), Some(0), "{url}");
             for e in &cfg.endpoints {
                 let joined = url.join(e.trim()).expect("a checked endpoint joins");
