@@ -98,6 +98,8 @@ pub fn empty_dir() -> tempfile::TempDir {
 
 /// Run keyhole with `args` in `cwd`; kill it at `hard_limit`. Blocking: call it from
 /// `spawn_blocking` inside async tests.
+// The child is reaped by `wait4` (which also gives its peak memory), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 pub fn run_keyhole_in(cwd: &Path, args: &[String], hard_limit: Duration) -> Outcome {
     let mut child = Command::new(keyhole_bin())
         .args(args)
