@@ -870,3 +870,38 @@ async fn self_signed_tls_proceeds_with_insecure() {
     );
     assert!(s.counters.requests() > 0);
 }
+
+/// `https://` to a port that speaks plain HTTP: a clear error that suggests http://, not a
+/// certificate complaint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_to_a_plain_http_port() {
+    let s = start(
+        "127.0.0.1",
+        OnAccept::Serve,
+        handler(|req, io, _| sign_in_api(req, io)),
+        false,
+    )
+    .await;
+    let o = scan_async(
+        scan_args(&s.https_url(), DEADLINE, TIMEOUT, &["-q"]),
+        DEADLINE,
+    )
+    .await;
+    // The test server waits for a request head, so the handshake may also just time out.
+    expect_error(&o, &["use http://", "timed out"]);
+    assert!(!o.stderr.contains("--insecure"), "{}", o.describe());
+}
+
+/// `http://` to a TLS port: the server's TLS alert is not HTTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_to_a_tls_port() {
+    let s = start(
+        "127.0.0.1",
+        OnAccept::Serve,
+        handler(|req, io, _| sign_in_api(req, io)),
+        true,
+    )
+    .await;
+    let o = run(&s, DEADLINE, TIMEOUT, &[]).await;
+    expect_error(&o, &["http", "timed out", "closed"]);
+}

@@ -200,7 +200,7 @@ impl Engine {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .danger_accept_invalid_certs(cfg.insecure)
-            .connect_timeout(cfg.timeout.min(Duration::from_secs(5)))
+            .connect_timeout(connect_timeout(cfg.timeout))
             .pool_max_idle_per_host(4)
             .tcp_nodelay(true)
             .no_proxy()
@@ -292,9 +292,13 @@ impl Engine {
         }
         // The per-request timeout, never past the scan deadline.
         let limit = self.cfg.timeout.min(self.time_left());
+        let connect_limit = connect_timeout(self.cfg.timeout).min(limit);
         let started = Instant::now();
         let result = tokio::time::timeout(limit, async {
-            let resp = rb.send().await.map_err(classify_reqwest_error)?;
+            let resp = rb
+                .send()
+                .await
+                .map_err(|e| classify_reqwest_error(e, connect_limit, limit))?;
             let ttfb = started.elapsed();
             let status = resp.status().as_u16();
             let headers: Vec<(String, String)> = resp
@@ -311,7 +315,7 @@ impl Engine {
             let mut buf = BytesMut::new();
             let mut truncated = false;
             while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(classify_reqwest_error)?;
+                let chunk = chunk.map_err(|e| classify_reqwest_error(e, connect_limit, limit))?;
                 let room = BODY_CAP - buf.len();
                 if chunk.len() > room {
                     buf.extend_from_slice(&chunk[..room]);
@@ -378,19 +382,55 @@ impl Engine {
     }
 }
 
-fn classify_reqwest_error(e: reqwest::Error) -> HttpError {
-    let mut msg = e.to_string();
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+/// Connecting (TCP and TLS handshake) may take at most this long.
+fn connect_timeout(timeout: Duration) -> Duration {
+    timeout.min(Duration::from_secs(5))
+}
+
+/// Map a reqwest error to what the scan reports: one line, without reqwest's wrappers.
+/// `connect_limit` and `limit` are the connect and whole-request timeouts in force.
+fn classify_reqwest_error(
+    e: reqwest::Error,
+    connect_limit: Duration,
+    limit: Duration,
+) -> HttpError {
+    // The chain reads "error sending request for url (…): client error (Connect): tcp connect
+    // error: Connection refused"; the wrappers repeat the URL the message already names.
+    let mut parts: Vec<String> = Vec::new();
+    let mut src: Option<&dyn std::error::Error> = Some(&e);
     while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
+        let text = s.to_string();
+        let wrapper = text.starts_with("error sending request")
+            || text.starts_with("client error (")
+            || text.starts_with("error decoding response body")
+            || text.starts_with("request or response body error");
+        if !wrapper && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
         src = s.source();
     }
+    if parts.is_empty() {
+        parts.push(e.to_string());
+    }
+    let msg = parts.join(": ");
     let lower = msg.to_ascii_lowercase();
-    if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("tls") {
+    let certificate = [
+        "certificate",
+        "unknownissuer",
+        "unknown issuer",
+        "notvalidforname",
+        "expired",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    if certificate {
         HttpError::Tls(short(&msg))
     } else if e.is_timeout() {
-        HttpError::Timeout(Duration::from_secs(0))
+        HttpError::Timeout(if e.is_connect() { connect_limit } else { limit })
+    } else if lower.contains("invalidcontenttype") || lower.contains("corrupt message") {
+        HttpError::Protocol(short(&format!(
+            "the TLS handshake got something else ({msg}); if the server speaks plain HTTP on this port, use http://"
+        )))
     } else if e.is_connect() {
         HttpError::Connect(short(&msg))
     } else {
