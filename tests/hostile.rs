@@ -905,3 +905,52 @@ async fn http_to_a_tls_port() {
     let o = run(&s, DEADLINE, TIMEOUT, &[]).await;
     expect_error(&o, &["http", "timed out", "closed"]);
 }
+
+/// Every answer sets 90 new cookies of 3 KB: the cookie jar must not grow without bound nor send
+/// it all back on every request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookie_flood() {
+    let s = start(
+        "127.0.0.1",
+        OnAccept::Serve,
+        handler(|req, mut io, c| async move {
+            let n = c.requests();
+            let value = "v".repeat(3000);
+            let cookies: Vec<String> = (0..90)
+                .map(|i| format!("c{n}x{i}={value}; Path=/"))
+                .collect();
+            let mut headers: Vec<(&str, &str)> =
+                cookies.iter().map(|c| ("Set-Cookie", c.as_str())).collect();
+            headers.push(("Content-Type", "application/json"));
+            let (status, body): (u16, &[u8]) = match (req.method.as_str(), req.route()) {
+                ("GET", "/") => (200, ROOT_PAGE.as_bytes()),
+                ("POST", "/login") => (401, br#"{"error":"invalid username or password"}"#),
+                _ => (404, br#"{"error":"not found"}"#),
+            };
+            if status == 200 {
+                headers.pop();
+                headers.push(("Content-Type", "text/html"));
+            }
+            respond(&mut io, status, &headers, body).await.then_some(io)
+        }),
+        false,
+    )
+    .await;
+    let o = run(&s, DEADLINE, TIMEOUT, &[]).await;
+    let r = expect_report(&o, DEADLINE);
+    assert!(
+        r["endpoints"].as_array().is_some_and(|e| !e.is_empty()),
+        "the sign-in behind the cookie flood is still scanned: {r:#}"
+    );
+    let biggest_cookie_header = s
+        .counters
+        .log()
+        .iter()
+        .filter_map(|r| r.header("cookie").map(str::len))
+        .max()
+        .unwrap_or(0);
+    assert!(
+        biggest_cookie_header <= 20 * 1024,
+        "a Cookie header of {biggest_cookie_header} bytes"
+    );
+}
