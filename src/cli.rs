@@ -200,6 +200,9 @@ fn color_wanted() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// Largest saved report `keyhole render` reads.
+const REPORT_FILE_CAP: u64 = 64 << 20;
+
 /// Exit codes of the SPEC.
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_GATE: u8 = 1;
@@ -209,10 +212,29 @@ pub const EXIT_ERROR: u8 = 2;
 pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            // One line, like every other error: clap's first line without its "error: ".
+            // (A message that ends in ':' continues on the next lines, e.g. the missing URL.)
+            let rendered = e.render().to_string();
+            let message: Vec<&str> = rendered
+                .lines()
+                .map(str::trim)
+                .skip_while(|l| l.is_empty())
+                .take_while(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("tip:"))
+                .collect();
+            let joined = message.join(" ");
+            let first = joined.strip_prefix("error: ").unwrap_or(&joined);
+            let first = if first.is_empty() {
+                "invalid arguments"
+            } else {
+                first
+            };
+            eprintln!("keyhole: error: {first}; see keyhole --help");
+            return ExitCode::from(EXIT_ERROR);
+        }
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::from(EXIT_OK);
         }
     };
     match run(cli) {
@@ -443,8 +465,9 @@ fn run_render(args: &RenderArgs) -> anyhow::Result<u8> {
             .context("cannot read the report from stdin")?;
         s
     } else {
-        std::fs::read_to_string(&args.report)
-            .with_context(|| format!("cannot read report {shown}"))?
+        let bytes = crate::config::read_capped(&args.report, REPORT_FILE_CAP)
+            .with_context(|| format!("cannot read report {shown}"))?;
+        String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{shown} is not UTF-8 text"))?
     };
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{shown} is not a keyhole JSON report: invalid JSON ({e})"))?;

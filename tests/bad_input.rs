@@ -216,7 +216,6 @@ fn out_of_range_option_values() {
 
 /// Values clap itself rejects (not a number, an unknown option, a missing value or URL).
 #[test]
-#[ignore = "bug in src/cli.rs main_with_args: clap usage errors are printed whole (3-7 lines with tips and usage); see docs/robustness.md"]
 fn usage_errors_are_one_line_too() {
     let live = Live::start("127.0.0.1");
     let dir = empty_dir();

@@ -148,10 +148,11 @@ impl Check for ResponseEnumeration {
             .into_iter()
             .chain(EnumData::usable(&data.control))
             .collect();
-        let randoms: Vec<Features> = random_attempts
+        let with_features: Vec<(&Attempt, Features)> = random_attempts
             .iter()
-            .filter_map(|a| Features::of(a, &normalizer, &[]))
+            .filter_map(|a| Features::of(a, &normalizer, &[]).map(|f| (*a, f)))
             .collect();
+        let randoms: Vec<Features> = with_features.iter().map(|(_, f)| f.clone()).collect();
         if randoms.len() < 3 {
             return Verdict::Incomplete(format!(
                 "too few answers from random accounts to compare ({}){}",
@@ -199,9 +200,18 @@ impl Check for ResponseEnumeration {
                 .iter()
                 .filter_map(|a| Features::of(a, &normalizer, &[]))
                 .collect();
-            let randoms: Vec<Features> = random_attempts
+            // Mask the candidate's name in random answers too — only those that contain it
+            // need normalising again.
+            let lower = name.to_lowercase();
+            let randoms: Vec<Features> = with_features
                 .iter()
-                .filter_map(|a| Features::of(a, &normalizer, &[name.as_str()]))
+                .map(|(a, f)| {
+                    if a.text().to_lowercase().contains(&lower) {
+                        Features::of(a, &normalizer, &[name.as_str()]).unwrap_or_else(|| f.clone())
+                    } else {
+                        f.clone()
+                    }
+                })
                 .collect();
             if feats.len() < 2 {
                 // One sample differing is a suspicion, not a finding.

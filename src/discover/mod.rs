@@ -291,11 +291,8 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
         openapi: None,
         throttled: 0,
     };
-    scanner
-        .progress
-        .step(&format!("discovering sign-in surfaces on {target}"));
-
-    // The root: reachability, fingerprint, forms, links, a challenge.
+    // The root: reachability, fingerprint, forms, links, a challenge. Progress only once the
+    // target answered, so an unreachable one gets exactly one line: the error.
     let (root_url, root) = engine
         .get_following(&target, None, 3)
         .await
@@ -303,6 +300,9 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
             target: target.to_string(),
             source,
         })?;
+    scanner
+        .progress
+        .step(&format!("discovering sign-in surfaces on {target}"));
     st.seen_pages.insert(root_url.to_string());
     if st.inspect(&root_url, &root, SurfaceSource::Html) && root_url.path() != "/" {
         st.push(Lead::Post {
