@@ -212,20 +212,9 @@ pub fn classify(resp: &Response, baseline: Option<&Baseline>) -> Class {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn resp(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
-        Response {
-            status,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: bytes::Bytes::from(body.to_string()),
-            truncated: false,
-            ttfb: Duration::from_millis(1),
-            total: Duration::from_millis(1),
-        }
+        Response::synthetic(status, headers, body)
     }
 
     #[test]

@@ -130,20 +130,9 @@ pub fn signals(resp: &Response) -> Vec<(Framework, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn resp(headers: &[(&str, &str)], body: &str) -> Response {
-        Response {
-            status: 404,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: bytes::Bytes::from(body.to_string()),
-            truncated: false,
-            ttfb: Duration::ZERO,
-            total: Duration::ZERO,
-        }
+        Response::synthetic(404, headers, body)
     }
 
     #[test]

@@ -141,6 +141,21 @@ pub struct Response {
 }
 
 impl Response {
+    /// A response built by hand (unit tests, fuzzing): no network, 1 ms timings.
+    pub fn synthetic(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
+        Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+                .collect(),
+            body: Bytes::from(body.to_string()),
+            truncated: false,
+            ttfb: Duration::from_millis(1),
+            total: Duration::from_millis(1),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
