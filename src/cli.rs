@@ -61,22 +61,30 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// A report written by `keyhole scan --format json` ("-" reads stdin)
+    /// A report written by `keyhole scan --format json` ("-" reads stdin); without --baseline,
+    /// the comparison stored in it (if any) is rendered
     #[arg(value_name = "REPORT")]
     pub report: PathBuf,
-    /// Output format: pretty, json, sarif, junit, markdown, html [default: pretty]
+    #[command(flatten)]
+    pub out: ReportArgs,
+}
+
+/// How a report is written and gated: shared by `scan` and `render`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Report format on stdout: pretty, json, sarif, junit, markdown, html [default: pretty]
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
-    /// Also write the output to FILE (written whole or not at all)
+    /// Also write the report to FILE (written whole or not at all)
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Exit 1 when the grade is worse than GRADE (A–F) or the score is below SCORE (0–100)
     #[arg(long, value_name = "GRADE|SCORE")]
     pub fail_under: Option<String>,
-    /// Compare with an earlier JSON report [default: the comparison stored in REPORT, if any]
+    /// Compare with an earlier JSON report: new findings, fixed findings, score change
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Exit 1 when a finding is new or the score dropped (needs a baseline)
+    /// With --baseline: exit 1 when a finding is new or the score dropped
     #[arg(long)]
     pub fail_on_regression: bool,
 }
@@ -108,15 +116,8 @@ pub struct ScanArgs {
     /// Base URL of the API, e.g. http://127.0.0.1:5000
     #[arg(value_name = "URL")]
     pub url: String,
-    /// Report format on stdout: pretty, json, sarif, junit, markdown, html [default: pretty]
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
-    /// Also write the report to FILE (written whole or not at all)
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Exit 1 when the grade is worse than GRADE (A–F) or the score is below SCORE (0–100)
-    #[arg(long, value_name = "GRADE|SCORE")]
-    pub fail_under: Option<String>,
+    #[command(flatten)]
+    pub out: ReportArgs,
     /// Scan this sign-in path too (repeatable); discovery still runs
     #[arg(long, value_name = "PATH")]
     pub endpoint: Vec<String>,
@@ -132,12 +133,6 @@ pub struct ScanArgs {
     /// Wall-clock cap for the whole scan in seconds [default: 120]
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub deadline: Option<f64>,
-    /// Compare with an earlier JSON report: new findings, fixed findings, score change
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
-    /// With --baseline: exit 1 when a finding is new or the score dropped
-    #[arg(long)]
-    pub fail_on_regression: bool,
     /// Accept TLS certificates that do not verify
     #[arg(long)]
     pub insecure: bool,
@@ -151,16 +146,16 @@ pub struct ScanArgs {
 impl ScanArgs {
     fn overrides(&self) -> Overrides {
         Overrides {
-            format: self.format.clone(),
-            output: self.output.clone(),
-            fail_under: self.fail_under.clone().map(toml::Value::String),
+            format: self.out.format.clone(),
+            output: self.out.output.clone(),
+            fail_under: self.out.fail_under.clone().map(toml::Value::String),
             endpoint: self.endpoint.clone(),
             username: self.username.clone(),
             max_requests: self.max_requests,
             timeout: self.timeout,
             deadline: self.deadline,
-            baseline: self.baseline.clone(),
-            fail_on_regression: self.fail_on_regression.then_some(true),
+            baseline: self.out.baseline.clone(),
+            fail_on_regression: self.out.fail_on_regression.then_some(true),
             insecure: self.insecure.then_some(true),
         }
     }
@@ -435,16 +430,17 @@ fn emit(report: &Report, comparison: Option<&Comparison>, how: &Emit) -> anyhow:
 
 /// `keyhole render REPORT`: re-render a saved JSON report, optionally against a baseline.
 fn run_render(args: &RenderArgs) -> anyhow::Result<u8> {
-    let format = match &args.format {
+    let format = match &args.out.format {
         Some(f) => Format::parse(f)?,
         None => Format::Pretty,
     };
     let fail_under = args
+        .out
         .fail_under
         .as_deref()
         .map(FailUnder::parse)
         .transpose()?;
-    if let Some(out) = &args.output {
+    if let Some(out) = &args.out.output {
         let dir = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -457,7 +453,7 @@ fn run_render(args: &RenderArgs) -> anyhow::Result<u8> {
             );
         }
     }
-    let baseline = load_baseline(args.baseline.as_deref())?;
+    let baseline = load_baseline(args.out.baseline.as_deref())?;
     let shown = args.report.display().to_string();
     let text = if args.report.as_os_str() == "-" {
         let mut s = String::new();
@@ -482,7 +478,7 @@ fn run_render(args: &RenderArgs) -> anyhow::Result<u8> {
         Some(b) => Some(crate::baseline::compare(b, &report)),
         None => Comparison::from_report_json(&value),
     };
-    if args.fail_on_regression && comparison.is_none() {
+    if args.out.fail_on_regression && comparison.is_none() {
         anyhow::bail!(
             "--fail-on-regression needs --baseline FILE (or a report written with --baseline)"
         );
@@ -492,10 +488,10 @@ fn run_render(args: &RenderArgs) -> anyhow::Result<u8> {
         comparison.as_ref(),
         &Emit {
             format,
-            output: args.output.as_deref(),
-            color: args.output.is_none() && color_wanted(),
+            output: args.out.output.as_deref(),
+            color: args.out.output.is_none() && color_wanted(),
             fail_under,
-            fail_on_regression: args.fail_on_regression,
+            fail_on_regression: args.out.fail_on_regression,
             quiet: false,
         },
     )
