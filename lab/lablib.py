@@ -62,13 +62,35 @@ class Target:
     must: list[str]
     may: list[str] = field(default_factory=list)
     observe: str | None = None
+    #: seconds the target may take to open its port (real applications start slowly)
+    start_timeout: float = START_TIMEOUT
+    #: where the ground truth came from (targets/real/NAME/truth.toml) or the manifest
+    origin: str = "lab/manifest.toml"
 
     @property
     def no_surface(self) -> bool:
         return self.endpoint.strip().lower() == "none"
 
 
-def load_manifest(path: Path = MANIFEST) -> list[Target]:
+REAL = ROOT / "targets" / "real"
+
+
+def load_manifest(path: Path = MANIFEST, real: bool = True) -> list[Target]:
+    """The lab manifest, then (with `real`) each real application's targets/real/NAME/truth.toml."""
+    files = [path]
+    if real and path == MANIFEST:
+        files += sorted(REAL.glob("*/truth.toml"))
+    out: list[Target] = []
+    for f in files:
+        out += _load_one(f)
+    names = [t.name for t in out]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ValueError(f"{path}: duplicate targets {sorted(dup)}")
+    return out
+
+
+def _load_one(path: Path) -> list[Target]:
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     out = []
@@ -82,15 +104,13 @@ def load_manifest(path: Path = MANIFEST) -> list[Target]:
             must=list(t.get("must", [])),
             may=list(t.get("may", [])),
             observe=t.get("observe"),
+            start_timeout=float(t.get("start_timeout", START_TIMEOUT)),
+            origin=str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
         )
         for fid in tgt.must + tgt.may:
             if fid not in CATALOG:
                 raise ValueError(f"{path}: target {tgt.name}: unknown finding id {fid!r}")
         out.append(tgt)
-    names = [t.name for t in out]
-    dup = {n for n in names if names.count(n) > 1}
-    if dup:
-        raise ValueError(f"{path}: duplicate targets {sorted(dup)}")
     return out
 
 
@@ -367,7 +387,7 @@ def scan(target: Target, keyhole: Path = KEYHOLE, extra_args: list[str] | None =
     """Start the target, scan it once, stop it, grade the report."""
     with RunningTarget(target.name) as rt:
         try:
-            rt.wait_ready()
+            rt.wait_ready(target.start_timeout)
         except RuntimeError as e:
             return Result(target, False, list(target.must), [], [f"start: {e}"], [], 0.0, None)
         argv = [str(keyhole), "scan", rt.url, "--format", "json", "-q", *(extra_args or [])]
