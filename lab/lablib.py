@@ -62,6 +62,8 @@ class Target:
     must: list[str]
     may: list[str] = field(default_factory=list)
     observe: str | None = None
+    #: other "METHOD /path" spellings of the same sign-in (one form posted to two paths)
+    endpoint_alt: list[str] = field(default_factory=list)
     #: seconds the target may take to open its port (real applications start slowly)
     start_timeout: float = START_TIMEOUT
     #: where the ground truth came from (targets/real/NAME/truth.toml) or the manifest
@@ -104,6 +106,7 @@ def _load_one(path: Path) -> list[Target]:
             must=list(t.get("must", [])),
             may=list(t.get("may", [])),
             observe=t.get("observe"),
+            endpoint_alt=list(t.get("endpoint_alt", [])),
             start_timeout=float(t.get("start_timeout", START_TIMEOUT)),
             origin=str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
         )
@@ -352,6 +355,10 @@ def grade(target: Target, report: dict) -> tuple[list[str], list[str], list[str]
     else:
         method, _, path = target.endpoint.partition(" ")
         want_endpoint = f"{method.upper()} {path}"
+        for alt in target.endpoint_alt:
+            m2, _, p2 = alt.partition(" ")
+            if f"{m2.upper()} {p2}" in endpoints and want_endpoint not in endpoints:
+                want_endpoint = f"{m2.upper()} {p2}"
         if want_endpoint not in endpoints:
             problems.append(f"endpoint {want_endpoint} not listed (listed: {', '.join(endpoints) or 'none'})")
 

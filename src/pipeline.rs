@@ -115,6 +115,12 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
             ),
         });
     }
+    for u in discovery.unconfirmed.iter().take(3) {
+        incomplete.push(Incomplete {
+            check: "discovery".into(),
+            reason: format!("a declared sign-in could not be confirmed, so it was not probed: {u}"),
+        });
+    }
     if discovery.throttled > 0 {
         incomplete.push(Incomplete {
             check: "discovery".into(),

@@ -109,16 +109,18 @@ impl Scanner {
     }
 
     /// A fresh random username shaped like the field wants (an email for email fields).
-    pub fn random_account(&self, email: bool) -> String {
+    pub fn random_account(&self, id: crate::surface::Identifier) -> String {
+        use crate::surface::Identifier;
         let mut rng = rand::thread_rng();
         let letters: String = (0..rng.gen_range(8..=10))
             .map(|_| (b'a' + rng.gen_range(0..26)) as char)
             .collect();
         let name = format!("{letters}{}", rng.gen_range(10..100));
-        let name = if email {
-            format!("{name}@example.com")
-        } else {
-            name
+        let name = match id {
+            Identifier::Email { domain } => format!("{name}@{domain}"),
+            // 555-0100 to 555-0199 are set aside for fiction (NANP).
+            Identifier::Phone => format!("+1555010{:02}", rng.gen_range(0..100)),
+            Identifier::Username => name,
         };
         if let Ok(mut r) = self.randoms.lock() {
             r.insert(name.clone());

@@ -1,10 +1,110 @@
-//! A sign-in surface and how one credential attempt against it is built.
+//! A sign-in surface and the request template one credential attempt is built from: the
+//! identifier and password slots (dotted paths for nested JSON, `user.email`), constant extra
+//! fields (`grant_type`, `remember`), fresh hidden fields of a form, and CSRF cookies echoed back
+//! as the header the framework reads (Django's `csrftoken` as `X-CSRFToken`, Angular's and
+//! Laravel's `XSRF-TOKEN` as `X-XSRF-TOKEN`).
 
 use base64::Engine as _;
 use url::Url;
 
 use crate::http::{Body, Request};
 use crate::report::{EndpointReport, Framework, SurfaceKind, SurfaceSource};
+
+/// The shape of the account identifier an endpoint asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Identifier {
+    #[default]
+    Username,
+    /// An e-mail address; random ones go to `domain` (a name that receives no mail, or
+    /// `example.com` when the endpoint's validator refuses reserved names).
+    Email { domain: &'static str },
+    /// A phone number.
+    Phone,
+}
+
+/// Where random e-mail addresses go: a reserved name that can never receive mail.
+pub const NO_MAIL_DOMAIN: &str = "example.invalid";
+/// The fallback for validators that refuse reserved names (RFC 6761) outright.
+pub const FALLBACK_DOMAIN: &str = "example.com";
+
+impl Identifier {
+    /// The shape a field name or input type asks for (`email`, `user[email]`, `type="email"`).
+    pub fn from_field(name: &str, input_type: Option<&str>) -> Identifier {
+        let n = name.to_ascii_lowercase();
+        let t = input_type.unwrap_or("").to_ascii_lowercase();
+        if t == "email" || n.contains("mail") {
+            Identifier::email()
+        } else if t == "tel" || n.contains("phone") || n.ends_with("mobile") || n == "tel" {
+            Identifier::Phone
+        } else {
+            Identifier::Username
+        }
+    }
+
+    pub fn email() -> Identifier {
+        Identifier::Email {
+            domain: NO_MAIL_DOMAIN,
+        }
+    }
+
+    pub fn is_email(self) -> bool {
+        matches!(self, Identifier::Email { .. })
+    }
+}
+
+/// Cookies that frameworks expect echoed back in a header (double-submit CSRF).
+pub const CSRF_COOKIE_HEADERS: &[(&str, &str)] = &[
+    ("csrftoken", "x-csrftoken"),
+    ("XSRF-TOKEN", "x-xsrf-token"),
+    ("csrf_token", "x-csrftoken"),
+    ("_csrf", "x-csrf-token"),
+    ("CSRF-TOKEN", "x-csrf-token"),
+];
+
+/// The CSRF headers to send for a client's Cookie header value (`a=1; csrftoken=xyz`).
+pub fn csrf_headers(cookie_header: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for pair in cookie_header.split(';') {
+        let Some((name, value)) = pair.trim().split_once('=') else {
+            continue;
+        };
+        if let Some((_, header)) = CSRF_COOKIE_HEADERS.iter().find(|(c, _)| *c == name) {
+            // Laravel and Angular URL-encode the token in the cookie; the header carries it decoded.
+            let v =
+                url::form_urlencoded::parse(format!("v={}", value.replace('+', "%2B")).as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_else(|| value.to_string());
+            if !out.iter().any(|(h, _): &(String, String)| h == header) {
+                out.push((header.to_string(), v));
+            }
+        }
+    }
+    out
+}
+
+/// Set `value` at a dotted `path` (`user.email`) in a JSON object, making the levels it needs.
+pub fn set_path(map: &mut serde_json::Map<String, serde_json::Value>, path: &str, value: &str) {
+    match path.split_once('.') {
+        Some((head, rest)) if !head.is_empty() && !rest.is_empty() => {
+            let entry = map
+                .entry(head.to_string())
+                .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+            if !entry.is_object() {
+                *entry = serde_json::Value::Object(serde_json::Map::new());
+            }
+            if let serde_json::Value::Object(inner) = entry {
+                set_path(inner, rest, value);
+            }
+        }
+        _ => {
+            map.insert(
+                path.to_string(),
+                serde_json::Value::String(value.to_string()),
+            );
+        }
+    }
+}
 
 /// An endpoint that takes a username and a password.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +122,8 @@ pub struct Surface {
     pub has_hidden: bool,
     pub source: SurfaceSource,
     pub framework: Framework,
+    /// The identifier shape the endpoint asks for.
+    pub identifier: Identifier,
 }
 
 impl Surface {
@@ -45,10 +147,10 @@ impl Surface {
             SurfaceKind::Json => {
                 let mut map = serde_json::Map::new();
                 for (k, v) in &self.extra {
-                    map.insert(k.clone(), serde_json::Value::String(v.clone()));
+                    set_path(&mut map, k, v);
                 }
-                map.insert(self.username_field.clone(), user.into());
-                map.insert(self.password_field.clone(), pass.into());
+                set_path(&mut map, &self.username_field, user);
+                set_path(&mut map, &self.password_field, pass);
                 Request {
                     method: self.method.clone(),
                     url: self.url.clone(),
@@ -82,7 +184,7 @@ impl Surface {
             },
             SurfaceKind::Json => {
                 let mut map = serde_json::Map::new();
-                map.insert(self.username_field.clone(), user.into());
+                set_path(&mut map, &self.username_field, user);
                 Request {
                     method: self.method.clone(),
                     url: self.url.clone(),
@@ -133,7 +235,46 @@ mod tests {
             has_hidden: false,
             source: SurfaceSource::User,
             framework: Framework::Unknown,
+            identifier: Identifier::email(),
         }
+    }
+
+    #[test]
+    fn nested_json_fields_are_dotted_paths() {
+        let mut s = surface(SurfaceKind::Json);
+        s.username_field = "user.email".into();
+        s.password_field = "user.password".into();
+        s.extra = vec![("remember".into(), "false".into())];
+        let r = s.attempt_request("ann@example.invalid", "pw", &[]);
+        let v: serde_json::Value = serde_json::from_slice(&r.body.unwrap().bytes).unwrap();
+        assert_eq!(v["user"]["email"], "ann@example.invalid");
+        assert_eq!(v["user"]["password"], "pw");
+        assert_eq!(v["remember"], "false");
+        let m = s.malformed_request("ann@example.invalid", &[]);
+        let v: serde_json::Value = serde_json::from_slice(&m.body.unwrap().bytes).unwrap();
+        assert_eq!(v["user"]["email"], "ann@example.invalid");
+        assert!(v["user"].get("password").is_none());
+    }
+
+    #[test]
+    fn identifier_shapes_from_fields() {
+        assert!(Identifier::from_field("user[email]", None).is_email());
+        assert!(Identifier::from_field("login", Some("email")).is_email());
+        assert_eq!(Identifier::from_field("phone", None), Identifier::Phone);
+        assert_eq!(Identifier::from_field("login", None), Identifier::Username);
+    }
+
+    #[test]
+    fn csrf_cookies_become_headers() {
+        let h = csrf_headers("sessionid=1; csrftoken=abc; XSRF-TOKEN=eyJ%3D%3D");
+        assert_eq!(
+            h,
+            vec![
+                ("x-csrftoken".to_string(), "abc".to_string()),
+                ("x-xsrf-token".to_string(), "eyJ==".to_string())
+            ]
+        );
+        assert!(csrf_headers("a=b").is_empty());
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Response classification: every sign-in response is rejected, accepted, throttled, malformed,
-//! not-found or an error. Throttle text and captchas count only when the endpoint's ordinary
-//! rejection does not already carry them.
+//! not-found or an error, judged against the endpoint's own [`ResponseModel`], learned while
+//! confirming it: its malformed answer and its rejection of random accounts (status and shape:
+//! a JSON key set, the form shown again, a redirect back to the sign-in page). Status rules are
+//! only priors, for answers the model has not seen. Throttle text and captchas count only when
+//! the endpoint's ordinary rejection does not already carry them.
 
 use std::sync::LazyLock;
 
@@ -77,7 +80,7 @@ static CAPTCHA: LazyLock<Regex> = LazyLock::new(|| {
 /// Words with which an endpoint tells that credentials were checked and refused.
 pub static CREDENTIAL_REJECTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)invalid (username|user name|user|email|e-mail|login|credential|password|account|grant)|incorrect|wrong (username|user|email|password|credential|login)|bad credentials|authenticat\w* (failed|failure|error)|(login|log-in|sign[- ]?in|logon) (failed|unsuccessful|error)|unable to (log|sign) ?in|failed to (log|sign) ?in|invalid_grant|invalid_client|does ?n[o']t exist|no (such )?(user|account)|no active account|unknown (user|account|email)|credentials (are |were )?(invalid|incorrect|wrong|not valid|rejected)|(username|password|email) (is |was )?(invalid|incorrect|wrong)",
+        r"(?i)invalid (username|user name|user|email|e-mail|login|credential|password|account|grant)|incorrect|wrong (username|user|email|password|credential|login)|bad credentials|authenticat\w* (failed|failure|error)|(login|log-in|sign[- ]?in|logon) (failed|unsuccessful|error)|unable to (log|sign) ?in|failed to (log|sign) ?in|invalid_grant|invalid_client|bad (username|user|password|login|email)|(cannot|can't|could not|couldn't|unable to) find (the )?(user|account)|does ?n[o']t exist|no (such )?(user|account)|no active account|unknown (user|account|email)|credentials (are |were )?(invalid|incorrect|wrong|not valid|rejected)|(username|password|email) (is |was )?(invalid|incorrect|wrong)",
     )
     .expect("valid regex")
 });
@@ -110,38 +113,197 @@ pub fn has_throttle_text(text: &str) -> bool {
     THROTTLE_TEXT.is_match(text)
 }
 
-/// Does the text read as a refusal of credentials?
+/// Does the text read as a refusal of credentials? Error codes count too
+/// (`LOGIN_BAD_CREDENTIALS`, `invalid_grant`, `INVALID_PASSWORD`).
 pub fn speaks_of_credentials(text: &str) -> bool {
-    CREDENTIAL_REJECTION.is_match(text) || ACCOUNT_MISSING.is_match(text)
+    if CREDENTIAL_REJECTION.is_match(text) || ACCOUNT_MISSING.is_match(text) {
+        return true;
+    }
+    if text.contains('_') {
+        let spaced = text.replace('_', " ");
+        return CREDENTIAL_REJECTION.is_match(&spaced) || ACCOUNT_MISSING.is_match(&spaced);
+    }
+    false
+}
+
+/// A validation message that says the identifier is not the shape the endpoint wants (an
+/// e-mail address was expected).
+static WANTS_EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(not an? (valid )?|enter an? valid |must be an? (valid )?|provide an? valid |invalid |valid )e-?mail( address)?\b|e-?mail (address )?(format|is (invalid|not valid|malformed|badly formed)|must be)|value_error\.email|invalid[_ ]email|email[_ ]invalid|\bisEmail\b|format.{0,12}e-?mail")
+        .expect("valid regex")
+});
+
+/// A credential rejection that happens to name the e-mail (`Invalid email or password`).
+static EMAIL_OR_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)e-?mail( address)?\s*(or|and|/|and/or)\s*password|password\s*(or|and|/)\s*e-?mail",
+    )
+    .expect("valid regex")
+});
+
+/// A validator that refuses the reserved domain of a random address (RFC 6761 names).
+static RESERVED_DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)special-use|reserved (domain )?name|domain name .{0,80}(does not exist|is not valid|not allowed)|does not accept e-?mail|after the @|\.invalid\b.{0,40}(not|invalid)")
+        .expect("valid regex")
+});
+
+/// The answer asks for an e-mail address where something else was sent.
+pub fn wants_email(text: &str) -> bool {
+    WANTS_EMAIL.is_match(text) && !EMAIL_OR_PASSWORD.is_match(text)
+}
+
+/// The answer refuses the domain of an address (a validator that rejects reserved names).
+pub fn refuses_domain(text: &str) -> bool {
+    RESERVED_DOMAIN.is_match(text)
 }
 
 pub fn has_csrf_text(text: &str) -> bool {
     CSRF.is_match(text)
 }
 
-/// The endpoint's ordinary rejection, learned while confirming it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Baseline {
+/// Does the page show a password input (a sign-in form, shown again after a failure)?
+pub fn shows_password_form(resp: &Response) -> bool {
+    resp.is_html() && PASSWORD_INPUT.is_match(&resp.text())
+}
+
+/// The shape of an answer, coarse enough to be stable across accounts and fine enough to tell
+/// a rejection from a success or a malformed request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Shape {
+    /// A JSON object: its key paths (two levels deep), sorted.
+    Json(Vec<String>),
+    /// JSON that is not an object (an array, a string, a number).
+    JsonOther,
+    /// An HTML page with a password input: the form, shown (again).
+    Form,
+    /// Any other HTML page.
+    Html,
+    /// A redirect to this path.
+    Redirect(String),
+    /// A body that is none of the above.
+    Text,
+    /// No body.
+    #[default]
+    Empty,
+}
+
+impl Shape {
+    pub fn of(resp: &Response) -> Shape {
+        if (300..400).contains(&resp.status) {
+            let loc = resp.header("location").unwrap_or("");
+            let path = loc
+                .split(['?', '#'])
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("http://")
+                .trim_start_matches("https://");
+            // Keep the path only (an absolute Location names the host first).
+            let path = if loc.starts_with("http") {
+                path.find('/').map(|i| &path[i..]).unwrap_or("/")
+            } else {
+                path
+            };
+            return Shape::Redirect(path.to_string());
+        }
+        if resp.body.is_empty() {
+            return Shape::Empty;
+        }
+        if resp.is_html() {
+            return if PASSWORD_INPUT.is_match(&resp.text()) {
+                Shape::Form
+            } else {
+                Shape::Html
+            };
+        }
+        match serde_json::from_slice::<serde_json::Value>(&resp.body) {
+            Ok(serde_json::Value::Object(map)) => {
+                let mut keys = Vec::new();
+                for (k, v) in map.iter().take(64) {
+                    keys.push(k.clone());
+                    if let serde_json::Value::Object(inner) = v {
+                        for ik in inner.keys().take(32) {
+                            keys.push(format!("{k}.{ik}"));
+                        }
+                    }
+                }
+                keys.sort();
+                Shape::Json(keys)
+            }
+            Ok(_) => Shape::JsonOther,
+            Err(_) => Shape::Text,
+        }
+    }
+}
+
+/// One kind of answer: its status and shape.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Signature {
     pub status: u16,
+    pub shape: Shape,
+}
+
+impl Signature {
+    pub fn of(resp: &Response) -> Signature {
+        Signature {
+            status: resp.status,
+            shape: Shape::of(resp),
+        }
+    }
+
+    pub fn matches(&self, resp: &Response) -> bool {
+        resp.status == self.status && Shape::of(resp) == self.shape
+    }
+}
+
+/// What this endpoint's answers look like, learned from its own answers while confirming it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseModel {
+    /// The ordinary rejection of wrong credentials (random accounts).
+    pub rejection: Signature,
+    /// The answer to a malformed sign-in (the password left out), when it was seen.
+    pub malformed: Option<Signature>,
     /// The rejection already speaks of limits/lockouts (so such text is not a throttle signal).
     pub throttle_text: bool,
     /// The rejection already shows a captcha.
     pub captcha: bool,
 }
 
-impl Baseline {
-    pub fn from_response(resp: &Response) -> Baseline {
+impl ResponseModel {
+    /// The model of an endpoint whose rejection is `resp`.
+    pub fn from_response(resp: &Response) -> ResponseModel {
         let text = resp.text();
-        Baseline {
-            status: resp.status,
+        ResponseModel {
+            rejection: Signature::of(resp),
+            malformed: None,
             throttle_text: THROTTLE_TEXT.is_match(&text),
             captcha: CAPTCHA.is_match(&text),
         }
     }
+
+    /// The same, with the endpoint's malformed answer.
+    pub fn with_malformed(mut self, resp: Option<&Response>) -> ResponseModel {
+        self.malformed = resp.map(Signature::of);
+        self
+    }
+
+    /// The ordinary rejection's status (the old baseline).
+    pub fn status(&self) -> u16 {
+        self.rejection.status
+    }
 }
 
-/// Classify one sign-in response, relative to the endpoint's ordinary rejection when known.
-pub fn classify(resp: &Response, baseline: Option<&Baseline>) -> Class {
+/// Does a redirect target read as the sign-in page or an error (a rejection), not the app?
+fn login_ish_location(loc: &str) -> bool {
+    let loc = loc.to_ascii_lowercase();
+    [
+        "login", "signin", "sign_in", "sign-in", "error", "fail", "auth", "session",
+    ]
+    .iter()
+    .any(|w| loc.contains(w))
+}
+
+/// Classify one sign-in response, relative to the endpoint's learned model when known.
+pub fn classify(resp: &Response, model: Option<&ResponseModel>) -> Class {
     let text = resp.text();
     let status = resp.status;
     match status {
@@ -152,19 +314,56 @@ pub fn classify(resp: &Response, baseline: Option<&Baseline>) -> Class {
         }
         _ => {}
     }
-    let base_throttle_text = baseline.is_some_and(|b| b.throttle_text);
-    if !base_throttle_text && status < 500 && THROTTLE_TEXT.is_match(&text) {
+    let base_throttle_text = model.is_some_and(|b| b.throttle_text);
+    // A short 500 that says "too many attempts" is a throttle too (Node-RED's per-user limit);
+    // a long 500 page may mention anything.
+    let short_500 = status == 500 && text.len() < 2048;
+    if !base_throttle_text && (status < 500 || short_500) && THROTTLE_TEXT.is_match(&text) {
         return Class::Throttled(ThrottleKind::LockoutText);
     }
-    if let Some(b) = baseline {
-        if !b.captcha && status < 500 && CAPTCHA.is_match(&text) {
+    let form_again = resp.is_html() && PASSWORD_INPUT.is_match(&text);
+    // A sign-in page says "keep me logged in"; a success does not show the form again.
+    let success = SUCCESS.is_match(&text) && !form_again;
+    if let Some(m) = model {
+        if !m.captcha && status < 500 && CAPTCHA.is_match(&text) {
             return Class::Throttled(ThrottleKind::Captcha);
         }
-        if status == 403 && b.status != 403 && !CSRF.is_match(&text) {
+        if status == 403 && m.rejection.status != 403 && !CSRF.is_match(&text) {
             return Class::Throttled(ThrottleKind::Forbidden);
         }
-        if status == b.status && !SUCCESS.is_match(&text) {
-            return Class::Rejected;
+        let shape = Shape::of(resp);
+        if status == m.rejection.status {
+            if shape == m.rejection.shape {
+                return Class::Rejected;
+            }
+            return match (&m.rejection.shape, &shape) {
+                // Redirected somewhere else than the usual rejection: into the app, unless it
+                // is back to a sign-in or error page too.
+                (_, Shape::Redirect(loc)) => {
+                    if login_ish_location(loc) {
+                        Class::Rejected
+                    } else {
+                        Class::Accepted
+                    }
+                }
+                // The form is gone: signed in when the page says so; otherwise unknown.
+                (Shape::Form, Shape::Html) => {
+                    if success {
+                        Class::Accepted
+                    } else if speaks_of_credentials(&text) {
+                        Class::Rejected
+                    } else {
+                        Class::Other
+                    }
+                }
+                _ if success => Class::Accepted,
+                _ => Class::Rejected,
+            };
+        }
+        if let Some(mal) = &m.malformed {
+            if mal.status == status && mal.shape == shape && !speaks_of_credentials(&text) {
+                return Class::Malformed;
+            }
         }
     }
     match status {
@@ -174,32 +373,24 @@ pub fn classify(resp: &Response, baseline: Option<&Baseline>) -> Class {
         404 if ACCOUNT_MISSING.is_match(&text) => Class::Rejected,
         404 | 405 | 501 => Class::NotFound,
         400..=499 => {
-            if speaks_of_credentials(&text) && !CSRF.is_match(&text) {
+            if speaks_of_credentials(&text) && !CSRF.is_match(&text) && !wants_email(&text) {
                 Class::Rejected
             } else {
                 Class::Malformed
             }
         }
         300..=399 => {
-            let loc = resp.header("location").unwrap_or("").to_ascii_lowercase();
-            if [
-                "login", "signin", "sign_in", "sign-in", "error", "fail", "auth", "session",
-            ]
-            .iter()
-            .any(|w| loc.contains(w))
-            {
+            let loc = resp.header("location").unwrap_or("");
+            if login_ish_location(loc) {
                 Class::Rejected
             } else {
                 Class::Accepted
             }
         }
         200..=299 => {
-            if SUCCESS.is_match(&text) {
+            if success {
                 Class::Accepted
-            } else if FAILURE_FLAG.is_match(&text)
-                || speaks_of_credentials(&text)
-                || (resp.is_html() && PASSWORD_INPUT.is_match(&text))
-            {
+            } else if FAILURE_FLAG.is_match(&text) || speaks_of_credentials(&text) || form_again {
                 Class::Rejected
             } else {
                 Class::Other
@@ -237,7 +428,7 @@ mod tests {
     #[test]
     fn too_many_attempts_page_with_200_is_a_throttle() {
         let base =
-            Baseline::from_response(&resp(200, &[], r#"{"ok": false, "error": "bad login"}"#));
+            ResponseModel::from_response(&resp(200, &[], r#"{"ok": false, "error": "bad login"}"#));
         let r = resp(
             200,
             &[],
@@ -254,7 +445,7 @@ mod tests {
     #[test]
     fn throttle_text_already_in_the_rejection_is_not_a_signal() {
         let page = "Invalid login. Accounts are locked out after 5 failures.";
-        let base = Baseline::from_response(&resp(401, &[], page));
+        let base = ResponseModel::from_response(&resp(401, &[], page));
         assert_eq!(
             classify(&resp(401, &[], page), Some(&base)),
             Class::Rejected
@@ -312,6 +503,13 @@ mod tests {
             "No active account found with the given credentials"
         ));
         assert!(speaks_of_credentials("Bad credentials"));
+        assert!(speaks_of_credentials(
+            r#"{"error":"bad username/password, access denied"}"#
+        ));
+        assert!(speaks_of_credentials(r#""Cannot find user""#));
+        assert!(speaks_of_credentials(
+            r#"{"detail":"LOGIN_BAD_CREDENTIALS"}"#
+        ));
     }
 
     #[test]
@@ -328,8 +526,92 @@ mod tests {
     }
 
     #[test]
+    fn learned_400_rejection_is_a_rejection() {
+        // fastapi-users: wrong credentials 400 LOGIN_BAD_CREDENTIALS, malformed 422.
+        let rej = resp(400, &[], r#"{"detail":"LOGIN_BAD_CREDENTIALS"}"#);
+        assert_eq!(classify(&rej, None), Class::Rejected);
+        let mal = resp(422, &[], r#"{"detail":[{"loc":["body","password"]}]}"#);
+        let m = ResponseModel::from_response(&rej).with_malformed(Some(&mal));
+        assert_eq!(classify(&rej, Some(&m)), Class::Rejected);
+        assert_eq!(classify(&mal, Some(&m)), Class::Malformed);
+        // OAuth2 (RFC 6749 5.2): invalid_grant is a 400.
+        let grant = resp(
+            400,
+            &[],
+            r#"{"error":"invalid_grant","error_description":"Invalid credentials given."}"#,
+        );
+        assert_eq!(classify(&grant, None), Class::Rejected);
+        // A 400 rejection with no credential words, once learned, is a rejection.
+        let plain = resp(400, &[], r#"{"message":"nope","code":17}"#);
+        let m = ResponseModel::from_response(&plain);
+        assert_eq!(classify(&plain, Some(&m)), Class::Rejected);
+        let ok = resp(400, &[], r#"{"access_token":"abcdefghijklmnop"}"#);
+        assert_eq!(classify(&ok, Some(&m)), Class::Accepted);
+    }
+
+    #[test]
+    fn form_shown_again_is_a_rejection_even_with_keep_me_logged_in() {
+        let page = r#"<html><p class="error">Incorrect username or password.</p>
+            <form method="post"><input name="wpName"><input type="password" name="wpPassword">
+            <input type="checkbox" name="wpRemember"> Keep me logged in</form></html>"#;
+        let r = resp(200, &[("content-type", "text/html; charset=utf-8")], page);
+        assert_eq!(classify(&r, None), Class::Rejected);
+        let m = ResponseModel::from_response(&r);
+        assert_eq!(classify(&r, Some(&m)), Class::Rejected);
+        let home = resp(
+            200,
+            &[("content-type", "text/html")],
+            "<h1>Dashboard</h1> You are logged in",
+        );
+        assert_eq!(classify(&home, Some(&m)), Class::Accepted);
+        let other = resp(200, &[("content-type", "text/html")], "<h1>Dashboard</h1>");
+        assert_eq!(classify(&other, Some(&m)), Class::Other);
+    }
+
+    #[test]
+    fn redirects_back_to_the_sign_in_page_are_rejections() {
+        let back = resp(302, &[("location", "/user/signin?err=1")], "");
+        let m = ResponseModel::from_response(&back);
+        assert_eq!(classify(&back, Some(&m)), Class::Rejected);
+        let same_place = resp(302, &[("location", "http://h/user/signin")], "");
+        assert_eq!(classify(&same_place, Some(&m)), Class::Rejected);
+        let into_app = resp(302, &[("location", "/dashboard")], "");
+        assert_eq!(classify(&into_app, Some(&m)), Class::Accepted);
+        // A rejection that redirects to the front page, learned: the front page is a rejection.
+        let front = resp(302, &[("location", "/")], "");
+        let m = ResponseModel::from_response(&front);
+        assert_eq!(classify(&front, Some(&m)), Class::Rejected);
+    }
+
+    #[test]
+    fn identifier_shape_messages() {
+        assert!(wants_email(
+            r#"{"detail":[{"msg":"value is not a valid email address"}]}"#
+        ));
+        assert!(wants_email("Enter a valid email address."));
+        assert!(wants_email("Invalid email address."));
+        assert!(wants_email(
+            r#"{"errors":{"email":["Email format is invalid"]}}"#
+        ));
+        assert!(!wants_email("Invalid email or password"));
+        assert!(!wants_email("Incorrect username or password"));
+        assert!(refuses_domain(
+            "The part after the @-sign is a special-use or reserved name that cannot be used with email."
+        ));
+        assert!(!refuses_domain("Invalid email or password"));
+        // A format complaint is not a credential rejection.
+        assert_eq!(
+            classify(
+                &resp(400, &[], r#"{"error":"Invalid email address"}"#),
+                None
+            ),
+            Class::Malformed
+        );
+    }
+
+    #[test]
     fn status_drift_to_403_is_a_throttle() {
-        let base = Baseline::from_response(&resp(401, &[], "Invalid credentials"));
+        let base = ResponseModel::from_response(&resp(401, &[], "Invalid credentials"));
         assert_eq!(
             classify(&resp(403, &[], "Forbidden"), Some(&base)),
             Class::Throttled(ThrottleKind::Forbidden)

@@ -18,7 +18,7 @@ static SIGNATURES: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     [
         ("Werkzeug interactive debugger", r"Werkzeug Debugger|__debugger__|The debugger caught an exception"),
         ("Python traceback", r"Traceback \(most recent call last\)"),
-        ("Django technical error page", r"You(&#x27;|&#39;|')re seeing this error because you have <code>DEBUG = True</code>|<th>Django Version:</th>"),
+        ("Django technical error page", r#"You(&#x27;|&#39;|'|’|&rsquo;)re seeing (this error|the help section of this page) because you have\s*<code>DEBUG\s*=\s*True</code>|<th( scope="row")?>Django Version:</th>"#),
         ("Node.js/Express stack trace", r"(?m)(^|<br>|\n)(\s|&nbsp;)*at [^\n<]{0,200}?\(?(/|[A-Za-z]:\\|node:)[^)\s<]+:\d+:\d+\)?"),
         ("Rails exception page", r"Action Controller: Exception caught|<h2[^>]*>Application Trace"),
         ("Laravel/Ignition error page", r"Illuminate\\|Whoops, looks like something went wrong|ignition-"),
@@ -127,6 +127,17 @@ mod tests {
             debug_signature(
                 "You're seeing this error because you have <code>DEBUG = True</code> in"
             ),
+            Some("Django technical error page")
+        );
+        // Django 5: a curly apostrophe, the CSRF failure's help section, a line break in <code>.
+        assert_eq!(
+            debug_signature(
+                "You’re seeing the help section of this page because you have <code>DEBUG =\n True</code> in your Django settings file"
+            ),
+            Some("Django technical error page")
+        );
+        assert_eq!(
+            debug_signature(r#"<tr><th scope="row">Django Version:</th><td>5.2.19</td></tr>"#),
             Some("Django technical error page")
         );
         assert_eq!(

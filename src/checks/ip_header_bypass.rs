@@ -94,7 +94,7 @@ struct Runner<'p, 'a> {
     prober: &'p Prober<'a>,
     pattern: Pattern,
     account: Option<String>,
-    email: bool,
+    email: crate::surface::Identifier,
     /// The endpoint's usual time: a far slower answer is the tarpit still holding.
     base_ms: f64,
 }

@@ -26,6 +26,8 @@ pub struct LoginForm {
     pub enctype: String,
     /// Name of the field that takes the account (text/email input), if one was recognised.
     pub username_field: Option<String>,
+    /// The account input asks for an e-mail address (`type="email"`, `autocomplete="email"`).
+    pub username_is_email: bool,
     /// Name of the password input.
     pub password_field: String,
     /// Hidden inputs (CSRF tokens and the like), name and value, in document order.
@@ -444,6 +446,16 @@ fn build_login_form(form: &FormInfo<'_>, page: &Url, base: &Url) -> Option<Login
 
     let username_el = pick_username(&form.controls, password_el);
     let username_field = username_el.and_then(name_of).map(str::to_string);
+    let username_is_email = username_el.is_some_and(|el| {
+        input_type(el) == "email"
+            || el
+                .value()
+                .attr("autocomplete")
+                .unwrap_or("")
+                .to_ascii_lowercase()
+                .split_ascii_whitespace()
+                .any(|t| t == "email")
+    });
 
     let mut hidden = Vec::new();
     let mut other = Vec::new();
@@ -489,6 +501,7 @@ fn build_login_form(form: &FormInfo<'_>, page: &Url, base: &Url) -> Option<Login
         method,
         enctype,
         username_field,
+        username_is_email,
         password_field,
         hidden,
         other,
@@ -790,6 +803,7 @@ mod tests {
                 method: "POST".into(),
                 enctype: "application/x-www-form-urlencoded".into(),
                 username_field: Some("username".into()),
+                username_is_email: false,
                 password_field: "password".into(),
                 hidden: pairs(&[("csrf_token", "IjRmNjQ5ZDM2.ZmFk.Y2Q1")]),
                 // remember_me is not checked: not submitted.
@@ -904,6 +918,7 @@ mod tests {
                 method: "POST".into(),
                 enctype: DEFAULT_ENCTYPE.into(),
                 username_field: Some("user[email]".into()),
+                username_is_email: true,
                 password_field: "user[password]".into(),
                 hidden: pairs(&[
                     ("utf8", "\u{2713}"),

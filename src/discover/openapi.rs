@@ -1,7 +1,8 @@
 //! OpenAPI 3.x and Swagger 2.0 reading for discovery: operations that take a password, and OAuth2
 //! password-flow token URLs.
 //!
-//! Only JSON documents are read (YAML is reported as [`OpenApiError::NotJson`]). Everything the
+//! JSON and YAML documents are read (YAML through serde_yaml_ng, turned into the same JSON value
+//! tree, when the text starts a top-level `openapi:` or `swagger:` key). Everything the
 //! document says about hosts is folded onto the origin the document was served from: a scanner
 //! only talks to its target. All recursion over the document is bounded (reference hops, schema
 //! depth, a work budget per operation and a node budget for the example walk), so hostile documents
@@ -28,6 +29,9 @@ pub const DOC_PATHS: &[&str] = &[
     "/docs/openapi.json",
     "/apispec_1.json",
     "/api/schema/?format=json",
+    "/openapi.yaml",
+    "/swagger.yaml",
+    "/api/openapi.yaml",
 ];
 
 /// How an operation takes its body.
@@ -51,6 +55,8 @@ pub struct SignInOperation {
     pub extra_fields: Vec<(String, String)>,
     /// True for an OAuth2 password-flow tokenUrl (or a body with grant_type).
     pub oauth2_password: bool,
+    /// The identifier is declared `format: email`.
+    pub username_is_email: bool,
 }
 
 /// What discovery takes from a document.
@@ -160,11 +166,92 @@ const PASSWORD_CHANGE_MARKERS: &[&str] = &[
 /// OAuth2 request parameters that are never the username.
 const OAUTH_PARAMS: &[&str] = &["granttype", "scope", "clientid", "clientsecret"];
 
-/// Read an OpenAPI 3.x or Swagger 2.0 JSON document served at `doc_url`.
+/// Does the text start a YAML OpenAPI/Swagger document (a top-level `openapi:` key)?
+fn looks_like_yaml_openapi(text: &str) -> bool {
+    let head = &text[..crate::http::floor_char_boundary(text, text.len().min(16 * 1024))];
+    head.lines().any(|l| {
+        let l = l.trim_end();
+        [
+            "openapi:",
+            "swagger:",
+            "\"openapi\":",
+            "'openapi':",
+            "\"swagger\":",
+            "'swagger':",
+        ]
+        .iter()
+        .any(|k| l.starts_with(k))
+    })
+}
+
+/// Most YAML nodes turned into JSON (aliases can multiply a small text).
+const MAX_YAML_NODES: usize = 200_000;
+
+/// A YAML document as a JSON value tree (map keys as strings), within a node budget.
+fn yaml_to_json(text: &str) -> Option<Value> {
+    let y: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).ok()?;
+    let mut budget = MAX_YAML_NODES;
+    convert_yaml(&y, &mut budget, 0)
+}
+
+fn convert_yaml(y: &serde_yaml_ng::Value, budget: &mut usize, depth: u32) -> Option<Value> {
+    use serde_yaml_ng::Value as Y;
+    if *budget == 0 || depth > 128 {
+        return None;
+    }
+    *budget -= 1;
+    Some(match y {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(*b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number)
+                    .unwrap_or(Value::Null)
+            }
+        }
+        Y::String(s) => Value::String(s.clone()),
+        Y::Sequence(seq) => Value::Array(
+            seq.iter()
+                .map(|v| convert_yaml(v, budget, depth + 1))
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        Y::Mapping(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                let key = match k {
+                    Y::String(s) => s.clone(),
+                    Y::Number(n) => n.to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    _ => continue,
+                };
+                out.insert(key, convert_yaml(v, budget, depth + 1)?);
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(t) => convert_yaml(&t.value, budget, depth + 1)?,
+    })
+}
+
+/// Read an OpenAPI 3.x or Swagger 2.0 document (JSON or YAML) served at `doc_url`.
 pub fn parse(doc: &str, doc_url: &Url) -> Result<OpenApiInfo, OpenApiError> {
     let text = doc.strip_prefix('\u{feff}').unwrap_or(doc);
-    let root: Value = serde_json::from_str(text)
-        .map_err(|e| OpenApiError::NotJson(truncate(&e.to_string(), MAX_ERROR_LEN)))?;
+    let root: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) if looks_like_yaml_openapi(text) => yaml_to_json(text)
+            .ok_or_else(|| OpenApiError::NotJson(truncate(&format!("YAML: {e}"), MAX_ERROR_LEN)))?,
+        Err(e) => {
+            return Err(OpenApiError::NotJson(truncate(
+                &e.to_string(),
+                MAX_ERROR_LEN,
+            )))
+        }
+    };
     let obj = root.as_object().ok_or(OpenApiError::NotOpenApi)?;
     let flavor = detect_flavor(obj).ok_or(OpenApiError::NotOpenApi)?;
 
@@ -299,6 +386,8 @@ impl PropView<'_> {
 /// The fields of a sign-in body.
 struct Fields {
     username: String,
+    /// The identifier's schema says `format: email`.
+    username_is_email: bool,
     password: String,
     extras: Vec<(String, String)>,
     grant_type: bool,
@@ -573,8 +662,14 @@ impl<'a> Parser<'a> {
             let value = if is_grant { "password" } else { "keyhole" };
             extras.push((name.to_string(), value.to_string()));
         }
+        let username_is_email = flat
+            .props
+            .iter()
+            .find(|(n, _)| *n == username)
+            .is_some_and(|(_, schema)| self.view(schema).format_is("email"));
         Some(Fields {
             username: username.to_string(),
+            username_is_email,
             password: password.to_string(),
             extras,
             grant_type,
@@ -739,6 +834,7 @@ impl<'a> Parser<'a> {
             password_field: fields.password,
             extra_fields: fields.extras,
             oauth2_password: fields.grant_type,
+            username_is_email: fields.username_is_email,
         })
     }
 
@@ -981,6 +1077,7 @@ impl<'a> Parser<'a> {
                     password_field: "password".to_string(),
                     extra_fields: vec![("grant_type".to_string(), "password".to_string())],
                     oauth2_password: true,
+                    username_is_email: false,
                 });
             }
         }
@@ -1438,6 +1535,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             oauth2_password,
+            username_is_email: false,
         }
     }
 
@@ -1708,7 +1806,11 @@ mod tests {
 
     #[test]
     fn json_login_behind_ref_and_exclusions() {
-        let info = parse_at(JSON_API, "http://127.0.0.1:3000/api-docs-json");
+        let mut info = parse_at(JSON_API, "http://127.0.0.1:3000/api-docs-json");
+        assert!(info.operations.iter().all(|o| o.username_is_email));
+        info.operations
+            .iter_mut()
+            .for_each(|o| o.username_is_email = false);
         assert_eq!(
             info,
             OpenApiInfo {
@@ -2153,7 +2255,19 @@ mod tests {
               "properties": {"email": {"type": "string"}, "client_secret": {"type": "string", "format": "password"}}}}}}}},
             "/e": {"get": {"parameters": [{"in": "query", "name": "password"}, {"in": "query", "name": "username"}]}}
           }}"#;
-        let info = parse_at(doc, "http://h/openapi.json");
+        let mut info = parse_at(doc, "http://h/openapi.json");
+        let emails: Vec<bool> = info
+            .operations
+            .iter()
+            .map(|o| o.username_is_email)
+            .collect();
+        assert!(
+            emails.contains(&true),
+            "the format: email contact is an e-mail identifier"
+        );
+        info.operations
+            .iter_mut()
+            .for_each(|o| o.username_is_email = false);
         assert_eq!(
             info.operations,
             vec![
@@ -2253,6 +2367,28 @@ mod tests {
     }
 
     #[test]
+    fn yaml_documents_are_read() {
+        let doc = "openapi: 3.0.3\ninfo:\n  title: Shop\npaths:\n  /api/v1/login:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema:\n              type: object\n              required: [email, password]\n              properties:\n                email: {type: string, format: email}\n                password: {type: string, format: password}\n      responses:\n        200:\n          description: ok\n";
+        let info = parse(doc, &url("http://h/openapi.yaml")).expect("YAML OpenAPI");
+        assert_eq!(info.operations.len(), 1);
+        let op = &info.operations[0];
+        assert_eq!(op.url.as_str(), "http://h/api/v1/login");
+        assert_eq!(op.username_field, "email");
+        assert!(op.username_is_email);
+        // Aliases that multiply are cut by the node budget, not expanded without end.
+        let mut bomb = String::from("openapi: 3.0.0\na: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 0..8 {
+            let prev = if i == 0 {
+                "a".to_string()
+            } else {
+                format!("b{}", i - 1)
+            };
+            bomb.push_str(&format!("b{i}: &b{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        assert!(parse(&bomb, &url("http://h/openapi.yaml")).is_err());
+    }
+
+    #[test]
     fn invalid_json_is_not_json() {
         let err = parse("{\"openapi\": \"3.0.0\",", &url("http://h/openapi.json")).unwrap_err();
         assert_eq!(
@@ -2260,10 +2396,10 @@ mod tests {
             OpenApiError::NotJson("EOF while parsing a value at line 1 column 20".to_string())
         );
         let yaml = "openapi: 3.0.0\ninfo:\n  title: t\n";
-        assert!(matches!(
-            parse(yaml, &url("http://h/openapi.yaml")),
-            Err(OpenApiError::NotJson(_))
-        ));
+        assert_eq!(
+            parse(yaml, &url("http://h/openapi.yaml")).map(|i| i.title),
+            Ok(Some("t".to_string()))
+        );
         let html = "<!doctype html><html><body>Not Found</body></html>";
         assert!(matches!(
             parse(html, &url("http://h/openapi.json")),

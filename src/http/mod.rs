@@ -23,6 +23,31 @@ use crate::report::{Evidence, EvidenceRequest, EvidenceResponse};
 /// (HTML tree building is quadratic in nesting depth: 256 KiB of nested tags took 1.3 s per page in
 /// a release build, 64 KiB takes 0.1 s).
 pub const BODY_CAP: usize = 64 * 1024;
+/// Most bytes read of an HTML page: large sign-in pages carry their form far in. Attempts keep
+/// at most [`ATTEMPT_KEEP`] of it; evidence keeps a few KiB.
+pub const HTML_CAP: usize = 1024 * 1024;
+/// Most bytes read of a JavaScript bundle searched for the API paths a single-page app uses.
+pub const SCRIPT_CAP: usize = 2 * 1024 * 1024;
+/// Most bytes of a body kept with an attempt once it has been read and classified.
+pub const ATTEMPT_KEEP: usize = 256 * 1024;
+
+/// What API requests accept (sign-in attempts on JSON and form endpoints).
+pub const ACCEPT_API: &str = "application/json, text/html;q=0.9, */*;q=0.5";
+/// What a browser accepts: pages fetched in discovery and HTML-form sign-ins, so that sites
+/// which answer JSON clients differently show the page a person sees.
+pub const ACCEPT_BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// The read cap for a response with this content type.
+pub fn cap_for(content_type: &str) -> usize {
+    let ct = content_type.to_ascii_lowercase();
+    if ct.contains("html") || ct.contains("yaml") {
+        HTML_CAP
+    } else if ct.contains("javascript") || ct.contains("ecmascript") {
+        SCRIPT_CAP
+    } else {
+        BODY_CAP
+    }
+}
 /// Evidence bodies are cut to this many bytes.
 pub const EVIDENCE_CAP: usize = 4 * 1024;
 
@@ -102,6 +127,11 @@ pub struct Request {
 }
 
 impl Request {
+    /// A GET as a browser sends it (Accept prefers HTML).
+    pub fn page(url: Url) -> Request {
+        Request::get(url).header("accept", ACCEPT_BROWSER)
+    }
+
     pub fn get(url: Url) -> Request {
         Request {
             method: "GET".into(),
@@ -185,6 +215,14 @@ impl Response {
 
     pub fn elapsed_ms(&self) -> f64 {
         self.ttfb.as_secs_f64() * 1000.0
+    }
+
+    /// Keep at most `cap` bytes of the body (marking it truncated when cut).
+    pub fn shrink(&mut self, cap: usize) {
+        if self.body.len() > cap {
+            self.body = self.body.slice(..cap);
+            self.truncated = true;
+        }
     }
 }
 
@@ -287,11 +325,14 @@ impl Engine {
         let mut rb = self
             .client
             .request(method, req.url.clone())
-            .header(reqwest::header::USER_AGENT, &self.user_agent)
-            .header(
-                reqwest::header::ACCEPT,
-                "application/json, text/html;q=0.9, */*;q=0.5",
-            );
+            .header(reqwest::header::USER_AGENT, &self.user_agent);
+        if !req
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("accept"))
+        {
+            rb = rb.header(reqwest::header::ACCEPT, ACCEPT_API);
+        }
         for (k, v) in &req.headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
@@ -326,12 +367,17 @@ impl Engine {
                     )
                 })
                 .collect();
+            let cap = headers
+                .iter()
+                .find(|(k, _)| k == "content-type")
+                .map(|(_, v)| cap_for(v))
+                .unwrap_or(BODY_CAP);
             let mut stream = resp.bytes_stream();
             let mut buf = BytesMut::new();
             let mut truncated = false;
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| classify_reqwest_error(e, connect_limit, limit))?;
-                let room = BODY_CAP - buf.len();
+                let room = cap - buf.len();
                 if chunk.len() > room {
                     buf.extend_from_slice(&chunk[..room]);
                     truncated = true;
@@ -379,7 +425,7 @@ impl Engine {
         max_hops: usize,
     ) -> Result<(Url, Response), HttpError> {
         let mut current = url.clone();
-        let mut resp = self.send(&Request::get(current.clone()), jar).await?;
+        let mut resp = self.send(&Request::page(current.clone()), jar).await?;
         for _ in 0..max_hops {
             if !(300..400).contains(&resp.status) {
                 break;
@@ -391,7 +437,7 @@ impl Engine {
                 break;
             }
             current = next;
-            resp = self.send(&Request::get(current.clone()), jar).await?;
+            resp = self.send(&Request::page(current.clone()), jar).await?;
         }
         Ok((current, resp))
     }

@@ -66,13 +66,16 @@ impl EnumData {
 }
 
 /// Candidate usernames for a surface: the tester's own first, then accounts the API itself
-/// mentions (OpenAPI examples), then the defaults — shaped as emails for email fields.
+/// mentions (OpenAPI examples), then the defaults, shaped as the endpoint's identifier: e-mail
+/// addresses at the target's own registrable domain when its host has one (and at example.com,
+/// which real default setups use), none for phone numbers.
 pub fn candidates(
     owned: Option<&str>,
     examples: &[String],
-    email: bool,
+    id: crate::surface::Identifier,
     host: &str,
 ) -> Vec<String> {
+    use crate::surface::Identifier;
     let mut out: Vec<String> = Vec::new();
     let mut push = |s: String| {
         if !s.is_empty() && !out.contains(&s) {
@@ -82,28 +85,74 @@ pub fn candidates(
     if let Some(o) = owned {
         push(o.to_string());
     }
+    let email = id.is_email();
     for e in examples {
-        if e.contains('@') == email {
+        if e.contains('@') == email && id != Identifier::Phone {
             push(e.clone());
         }
     }
-    let domain = if host.contains('.') && host.parse::<std::net::IpAddr>().is_err() {
-        host.to_string()
-    } else {
-        "example.com".to_string()
-    };
-    for c in DEFAULT_CANDIDATES {
-        if email {
-            push(format!("{c}@{domain}"));
-            if domain != "example.com" {
+    match id {
+        Identifier::Phone => {}
+        Identifier::Username => {
+            for c in DEFAULT_CANDIDATES {
+                push(c.to_string());
+            }
+        }
+        Identifier::Email { .. } => {
+            let own = registrable_domain(host);
+            for c in DEFAULT_CANDIDATES {
+                if let Some(d) = &own {
+                    push(format!("{c}@{d}"));
+                }
                 push(format!("{c}@example.com"));
             }
-        } else {
-            push(c.to_string());
         }
     }
     out.truncate(12);
     out
+}
+
+/// The registrable domain of a host name (`api.shop.example.co.uk` → `example.co.uk`), or None
+/// for IP addresses, single labels such as `localhost`, and reserved test names. A short public
+/// suffix under a two-letter country code (`co.uk`, `com.au`) counts as one label.
+pub fn registrable_domain(host: &str) -> Option<String> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
+        return None;
+    }
+    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+    if labels.len() < 2 {
+        return None;
+    }
+    let tld = labels[labels.len() - 1];
+    if [
+        "localhost",
+        "invalid",
+        "test",
+        "local",
+        "internal",
+        "example",
+    ]
+    .contains(&tld)
+    {
+        return None;
+    }
+    let second = labels[labels.len() - 2];
+    let take = if tld.len() == 2
+        && labels.len() >= 3
+        && [
+            "co", "com", "net", "org", "ac", "gov", "edu", "or", "ne", "go",
+        ]
+        .contains(&second)
+    {
+        3
+    } else {
+        2
+    };
+    if labels.len() < take {
+        return None;
+    }
+    Some(labels[labels.len() - take..].join("."))
 }
 
 enum Item {
@@ -327,13 +376,38 @@ mod tests {
         let c = candidates(
             Some("me"),
             &["jane@example.com".into(), "ops".into()],
-            false,
+            crate::surface::Identifier::Username,
             "127.0.0.1",
         );
         assert_eq!(&c[..3], &["me", "ops", "admin"]);
         assert!(c.len() <= 12);
-        let e = candidates(None, &["jane@example.com".into()], true, "127.0.0.1");
+        let email = crate::surface::Identifier::email();
+        let e = candidates(None, &["jane@example.com".into()], email, "127.0.0.1");
         assert_eq!(e[0], "jane@example.com");
         assert!(e.iter().all(|x| x.contains('@')));
+        let d = candidates(None, &[], email, "api.shop.example.co.uk");
+        assert_eq!(&d[..2], &["admin@example.co.uk", "admin@example.com"]);
+        let p = candidates(
+            Some("+15550100"),
+            &[],
+            crate::surface::Identifier::Phone,
+            "x.org",
+        );
+        assert_eq!(p, vec!["+15550100".to_string()]);
+    }
+
+    #[test]
+    fn registrable_domains() {
+        assert_eq!(
+            registrable_domain("api.acme.com").as_deref(),
+            Some("acme.com")
+        );
+        assert_eq!(
+            registrable_domain("a.b.acme.co.uk").as_deref(),
+            Some("acme.co.uk")
+        );
+        assert_eq!(registrable_domain("127.0.0.1"), None);
+        assert_eq!(registrable_domain("localhost"), None);
+        assert_eq!(registrable_domain("app.localhost"), None);
     }
 }

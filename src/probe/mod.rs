@@ -5,7 +5,7 @@ pub mod digest;
 pub mod enumeration;
 pub mod throttle;
 
-use crate::analysis::classify::{classify, Baseline, Class, ThrottleKind};
+use crate::analysis::classify::{classify, Class, ResponseModel as Baseline, ThrottleKind};
 use crate::analysis::normalize::Normalizer;
 use crate::discover::html;
 use crate::http::{evidence, HttpError, Jar, Request, Response};
@@ -113,10 +113,14 @@ impl<'a> Prober<'a> {
         self.scanner.engine.requests_left() <= reserve.saturating_add(self.leave_for_others)
     }
 
-    /// Whether usernames should look like email addresses.
-    pub fn wants_email(&self) -> bool {
-        let f = self.surface.username_field.to_ascii_lowercase();
-        f.contains("mail")
+    /// The identifier shape random accounts take on this surface.
+    pub fn wants_email(&self) -> crate::surface::Identifier {
+        match self.surface.identifier {
+            crate::surface::Identifier::Username => {
+                crate::surface::Identifier::from_field(&self.surface.username_field, None)
+            }
+            id => id,
+        }
     }
 
     /// Fresh hidden fields for a form surface, fetched with the client's cookies.
@@ -177,6 +181,18 @@ impl<'a> Prober<'a> {
             req.headers = vec![("authorization".into(), auth)];
         }
         req.headers.extend(headers.iter().cloned());
+        if self.surface.kind == SurfaceKind::HtmlForm {
+            req.headers
+                .push(("accept".into(), crate::http::ACCEPT_BROWSER.into()));
+        }
+        // Double-submit CSRF: the cookie the framework set, echoed in the header it reads.
+        if let Some(cookies) = client.jar.header_for(&req.url) {
+            for (h, v) in crate::surface::csrf_headers(&cookies) {
+                if !req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(&h)) {
+                    req.headers.push((h, v));
+                }
+            }
+        }
         Ok(self.send(client, req, account, &password, role).await?)
     }
 
@@ -220,7 +236,11 @@ impl<'a> Prober<'a> {
     pub async fn malformed(&self, client: &mut Client) -> Result<Attempt, ProbeError> {
         let hidden = self.hidden_fields(client).await?;
         let user = self.scanner.random_account(self.wants_email());
-        let req = self.surface.malformed_request(&user, &hidden);
+        let mut req = self.surface.malformed_request(&user, &hidden);
+        if self.surface.kind == SurfaceKind::HtmlForm {
+            req.headers
+                .push(("accept".into(), crate::http::ACCEPT_BROWSER.into()));
+        }
         Ok(self.send(client, req, &user, "", Role::Random).await?)
     }
 
@@ -233,7 +253,7 @@ impl<'a> Prober<'a> {
         role: Role,
     ) -> Result<Attempt, HttpError> {
         match self.scanner.engine.send(&req, Some(&client.jar)).await {
-            Ok(resp) => {
+            Ok(mut resp) => {
                 if self.surface.kind == SurfaceKind::HtmlForm && self.surface.has_hidden {
                     client.hidden = self.form_hidden_from(&resp, &req.url);
                 }
@@ -244,6 +264,8 @@ impl<'a> Prober<'a> {
                     }
                 }
                 let class = classify(&resp, self.baseline.as_ref());
+                // A large page was read whole for its form; an attempt keeps less of it.
+                resp.shrink(crate::http::ATTEMPT_KEEP);
                 let norm = self
                     .normalizer
                     .normalize(&resp.text(), &[account, password]);

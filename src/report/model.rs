@@ -101,6 +101,8 @@ pub enum SurfaceSource {
     WellKnownPath,
     #[serde(rename = "html")]
     Html,
+    #[serde(rename = "javascript")]
+    Javascript,
     #[serde(rename = "openapi")]
     OpenApi,
     #[serde(rename = "challenge")]
@@ -114,6 +116,7 @@ impl SurfaceSource {
         match self {
             SurfaceSource::WellKnownPath => "well-known-path",
             SurfaceSource::Html => "html",
+            SurfaceSource::Javascript => "javascript",
             SurfaceSource::OpenApi => "openapi",
             SurfaceSource::Challenge => "challenge",
             SurfaceSource::User => "user",

@@ -1,0 +1,349 @@
+//! What discovery holds while its sources run: the leads found so far, a page cache that fetches
+//! each final URL once (redirects are resolved through it, so a site that sends every unknown
+//! path to its front page costs one fetch of that page), the catch-all answer of the site (an
+//! unknown path's page, a single-page app's fallback), and the page readers every fetched page
+//! goes through (HTML forms and links, challenges, script bundles).
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use url::Url;
+
+use super::fingerprint::Fingerprint;
+use super::sources::{challenge, html_pages, javascript};
+use super::Lead;
+use crate::http::{HttpError, Request, Response, BODY_CAP};
+use crate::report::{SurfaceKind, SurfaceSource};
+use crate::scan::Scanner;
+
+/// Most redirects followed for one page.
+const MAX_HOPS: usize = 3;
+/// Most pages visited because a page linked them as sign-in pages.
+pub const MAX_LINKED_PAGES: usize = 6;
+
+/// What a fetch found.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Where the redirects landed.
+    pub url: Url,
+    pub resp: Rc<Response>,
+    /// This final URL was fetched before (through another path): nothing new to read.
+    pub seen_before: bool,
+    /// The answer is the site's catch-all (an unknown path answers the same).
+    pub catch_all: bool,
+}
+
+/// How the site answers a path that cannot exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatchAll {
+    /// Every path gets the same page (a single-page app's fallback, a soft 404).
+    Page {
+        status: u16,
+        len: usize,
+        title: String,
+    },
+    /// Every path redirects to the same place.
+    Redirect(String),
+}
+
+pub struct Discovering<'a> {
+    pub scanner: &'a Scanner,
+    /// The base URL, as a directory (a path prefix keeps its trailing slash).
+    pub base: Url,
+    pub fp: Fingerprint,
+    pub leads: Vec<Lead>,
+    /// Request URL → final URL of every fetch (None: it failed).
+    resolved: HashMap<String, Option<Url>>,
+    /// Final URL → its answer (bodies cut to a small size once read).
+    pages: HashMap<String, Rc<Response>>,
+    /// Pages linked as sign-in pages, still to visit.
+    pub to_visit: Vec<Url>,
+    pub visited_links: HashSet<String>,
+    /// Same-origin scripts the pages load, still to read.
+    pub scripts: Vec<Url>,
+    /// Well-known paths that answered 404 (or the catch-all) to GET.
+    pub missing: Vec<Url>,
+    pub examples: Vec<String>,
+    pub openapi: Option<Url>,
+    /// Discovery requests answered 429.
+    pub throttled: u32,
+    pub catch_all: Option<CatchAll>,
+    /// The budget or deadline ran out during discovery.
+    pub exhausted: bool,
+    /// Public OAuth2 client ids the site's scripts send with a password grant.
+    pub client_ids: Vec<String>,
+    /// Sign-in forms already taken (page title and field names).
+    pub form_signatures: Vec<String>,
+}
+
+impl<'a> Discovering<'a> {
+    pub fn new(scanner: &'a Scanner) -> Discovering<'a> {
+        let mut base = scanner.cfg.target.clone();
+        if !base.path().ends_with('/') {
+            let p = format!("{}/", base.path());
+            base.set_path(&p);
+        }
+        base.set_query(None);
+        base.set_fragment(None);
+        Discovering {
+            scanner,
+            base,
+            fp: Fingerprint::new(),
+            leads: Vec::new(),
+            resolved: HashMap::new(),
+            pages: HashMap::new(),
+            to_visit: Vec::new(),
+            visited_links: HashSet::new(),
+            scripts: Vec::new(),
+            missing: Vec::new(),
+            examples: Vec::new(),
+            openapi: None,
+            throttled: 0,
+            catch_all: None,
+            exhausted: false,
+            client_ids: Vec::new(),
+            form_signatures: Vec::new(),
+        }
+    }
+
+    /// `path` under the base URL (`/login` under `http://h/app/` is `http://h/app/login`).
+    pub fn under_base(&self, path: &str) -> Option<Url> {
+        self.base.join(path.trim_start_matches('/')).ok()
+    }
+
+    /// Add a lead, keeping one per (method, URL) and one Basic/Digest space per scheme.
+    pub fn push(&mut self, lead: Lead) {
+        if let Lead::Known(s) = &lead {
+            if matches!(s.kind, SurfaceKind::Basic | SurfaceKind::Digest) {
+                if let Some(i) = self
+                    .leads
+                    .iter()
+                    .position(|l| matches!(l, Lead::Known(o) if o.kind == s.kind))
+                {
+                    // The shorter path names the protection space better.
+                    if let Lead::Known(o) = &self.leads[i] {
+                        if s.url.path().len() < o.url.path().len()
+                            && o.source != SurfaceSource::User
+                        {
+                            self.leads[i] = lead;
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+        let key = lead.key();
+        if let Some(i) = self.leads.iter().position(|l| l.key() == key) {
+            // A known shape beats a bare POST lead for the same URL.
+            if matches!(self.leads[i], Lead::Post { .. }) && matches!(lead, Lead::Known(_)) {
+                self.leads[i] = lead;
+            }
+            return;
+        }
+        self.leads.push(lead);
+    }
+
+    /// GET `url`, following same-origin redirects through the cache: every final URL is fetched
+    /// once per discovery. Budget or deadline exhaustion is an error; other failures are None.
+    pub async fn fetch(&mut self, url: &Url) -> Result<Option<Page>, HttpError> {
+        let mut current = url.clone();
+        let mut hops = 0;
+        loop {
+            if let Some(done) = self.resolved.get(current.as_str()).cloned() {
+                let Some(final_url) = done else {
+                    return Ok(None);
+                };
+                let Some(resp) = self.pages.get(final_url.as_str()).cloned() else {
+                    return Ok(None);
+                };
+                // A request URL we resolved before: the answer is known, nothing new to read.
+                let catch_all = self.is_catch_all(&resp);
+                return Ok(Some(Page {
+                    url: final_url,
+                    resp,
+                    seen_before: true,
+                    catch_all,
+                }));
+            }
+            let resp = match self
+                .scanner
+                .engine
+                .send(&Request::page(current.clone()), None)
+                .await
+            {
+                Ok(r) => r,
+                Err(e) if e.is_exhaustion() => {
+                    self.exhausted = true;
+                    return Err(e);
+                }
+                Err(_) => {
+                    self.resolved.insert(current.to_string(), None);
+                    self.resolved.insert(url.to_string(), None);
+                    return Ok(None);
+                }
+            };
+            if resp.status == 429 {
+                self.throttled += 1;
+            }
+            let next = (300..400)
+                .contains(&resp.status)
+                .then(|| resp.header("location").and_then(|l| current.join(l).ok()))
+                .flatten()
+                .filter(|n| self.scanner.engine.same_origin(n) && *n != current);
+            match next {
+                Some(n) if hops < MAX_HOPS => {
+                    self.fp.add(&resp);
+                    // Remember the hop, so another path redirecting here costs nothing.
+                    self.resolved.insert(current.to_string(), Some(n.clone()));
+                    hops += 1;
+                    current = n;
+                    if let Some(Some(landing)) = self.resolved.get(current.as_str()).cloned() {
+                        if self.pages.contains_key(landing.as_str()) {
+                            self.resolved.insert(url.to_string(), Some(landing));
+                            continue;
+                        }
+                    }
+                }
+                _ => {
+                    let resp = Rc::new(resp);
+                    self.resolved
+                        .insert(current.to_string(), Some(current.clone()));
+                    self.resolved.insert(url.to_string(), Some(current.clone()));
+                    let catch_all = self.is_catch_all(&resp);
+                    // Keep a small copy: pages are read once, right after the fetch.
+                    let mut small = (*resp).clone();
+                    small.shrink(BODY_CAP);
+                    self.pages.insert(current.to_string(), Rc::new(small));
+                    return Ok(Some(Page {
+                        url: current,
+                        resp,
+                        seen_before: false,
+                        catch_all,
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Put a page fetched outside the cache (the start page) into it.
+    pub fn remember(&mut self, requested: &Url, final_url: &Url, resp: &Response) {
+        let mut small = resp.clone();
+        small.shrink(BODY_CAP);
+        self.resolved
+            .insert(requested.to_string(), Some(final_url.clone()));
+        self.resolved
+            .insert(final_url.to_string(), Some(final_url.clone()));
+        self.pages.insert(final_url.to_string(), Rc::new(small));
+    }
+
+    /// Learn the site's catch-all answer from a path that cannot exist.
+    pub async fn learn_catch_all(&mut self) {
+        let probe = format!(
+            "keyhole-{}-absent",
+            crate::scan::random_password()[..10].to_ascii_lowercase()
+        );
+        let Some(url) = self.under_base(&probe) else {
+            return;
+        };
+        let Ok(resp) = self
+            .scanner
+            .engine
+            .send(&Request::page(url.clone()), None)
+            .await
+        else {
+            return;
+        };
+        self.fp.add(&resp);
+        self.catch_all = match resp.status {
+            300..=399 => resp
+                .header("location")
+                .map(|l| {
+                    url.join(l)
+                        .map(|u| u.path().to_string())
+                        .unwrap_or_else(|_| l.to_string())
+                })
+                .map(CatchAll::Redirect),
+            200..=299 => Some(CatchAll::Page {
+                status: resp.status,
+                len: resp.body.len(),
+                title: page_title(&resp),
+            }),
+            _ => None,
+        };
+        if let Some(c) = &self.catch_all {
+            self.scanner
+                .progress
+                .detail(&format!("unknown paths get the same answer: {c:?}"));
+        }
+    }
+
+    /// Is this answer the site's catch-all (what any unknown path gets)?
+    pub fn is_catch_all(&self, resp: &Response) -> bool {
+        match &self.catch_all {
+            None => false,
+            Some(CatchAll::Redirect(to)) => {
+                (300..400).contains(&resp.status)
+                    && resp
+                        .header("location")
+                        .map(|l| {
+                            l.split(['?', '#'])
+                                .next()
+                                .unwrap_or("")
+                                .ends_with(to.as_str())
+                        })
+                        .unwrap_or(false)
+            }
+            Some(CatchAll::Page { status, len, title }) => {
+                if resp.status != *status {
+                    return false;
+                }
+                let l = resp.body.len();
+                let close = l.abs_diff(*len) <= (*len / 20).max(64);
+                close && page_title(resp) == *title
+            }
+        }
+    }
+
+    /// Read a page: fingerprint, challenge, forms, links, scripts. Returns whether it suggests a
+    /// POST endpoint at its own URL (a JSON 4xx speaking of credentials, a 405…).
+    pub fn inspect(&mut self, url: &Url, resp: &Response, source: SurfaceSource) -> bool {
+        self.fp.add(resp);
+        if challenge::read(self, url, resp, source) {
+            return false;
+        }
+        if resp.is_html() {
+            let found_form = html_pages::read(self, url, resp, source);
+            javascript::collect_scripts(self, url, resp);
+            if found_form || resp.status < 300 {
+                return false;
+            }
+        }
+        match resp.status {
+            405 | 400 | 401 | 403 | 415 | 422 | 429 => true,
+            200..=299 => {
+                let ct = resp.content_type().to_ascii_lowercase();
+                ct.contains("json")
+                    && crate::analysis::classify::speaks_of_credentials(&resp.text())
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The `<title>` of an HTML page (empty when none), for telling one fallback page from others.
+pub fn page_title(resp: &Response) -> String {
+    let text = resp.text();
+    let lower = text.to_ascii_lowercase();
+    let Some(start) = lower.find("<title") else {
+        return String::new();
+    };
+    let Some(open_end) = lower[start..].find('>') else {
+        return String::new();
+    };
+    let from = start + open_end + 1;
+    let to = lower[from..]
+        .find("</title")
+        .map(|i| from + i)
+        .unwrap_or(from);
+    text.get(from..to).unwrap_or("").trim().to_string()
+}

@@ -1,0 +1,84 @@
+//! OpenAPI / Swagger documents (JSON or YAML) at the usual paths under the base URL: every
+//! operation that takes an identifier and a password becomes a lead with its declared shape.
+
+use async_trait::async_trait;
+
+use super::Source;
+use crate::discover::context::Discovering;
+use crate::discover::openapi;
+use crate::discover::Lead;
+use crate::http::Request;
+use crate::report::{Framework, SurfaceKind, SurfaceSource};
+use crate::surface::{Identifier, Surface};
+
+pub struct OpenApiDocs;
+
+#[async_trait(?Send)]
+impl Source for OpenApiDocs {
+    fn name(&self) -> &'static str {
+        "openapi"
+    }
+
+    async fn run(&self, cx: &mut Discovering<'_>) {
+        for path in openapi::DOC_PATHS {
+            let Some(url) = cx.under_base(path) else {
+                continue;
+            };
+            let resp = match cx
+                .scanner
+                .engine
+                .send(&Request::get(url.clone()), None)
+                .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    if e.is_exhaustion() {
+                        cx.exhausted = true;
+                    }
+                    return;
+                }
+            };
+            cx.fp.add(&resp);
+            if resp.status != 200 || cx.is_catch_all(&resp) {
+                continue;
+            }
+            let Ok(info) = openapi::parse(&resp.text(), &url) else {
+                continue;
+            };
+            cx.scanner
+                .progress
+                .detail(&format!("read OpenAPI document {url}"));
+            cx.openapi = Some(url.clone());
+            cx.examples.extend(info.example_accounts.iter().cloned());
+            for op in info.operations {
+                if !cx.scanner.engine.same_origin(&op.url) {
+                    continue;
+                }
+                let kind = match (op.oauth2_password, op.encoding) {
+                    (_, openapi::BodyEncoding::Json) => SurfaceKind::Json,
+                    (true, openapi::BodyEncoding::Form) => SurfaceKind::OAuth2Password,
+                    (false, openapi::BodyEncoding::Form) => SurfaceKind::Form,
+                };
+                let identifier = if op.username_is_email {
+                    Identifier::email()
+                } else {
+                    Identifier::from_field(&op.username_field, None)
+                };
+                cx.push(Lead::Known(Box::new(Surface {
+                    method: op.method.clone(),
+                    url: op.url.clone(),
+                    kind,
+                    username_field: op.username_field.clone(),
+                    password_field: op.password_field.clone(),
+                    extra: op.extra_fields.clone(),
+                    form_page: None,
+                    has_hidden: false,
+                    source: SurfaceSource::OpenApi,
+                    framework: Framework::Unknown,
+                    identifier,
+                })));
+            }
+            return;
+        }
+    }
+}
