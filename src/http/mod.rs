@@ -29,7 +29,7 @@ pub const HTML_CAP: usize = 1024 * 1024;
 /// Most bytes read of a JavaScript bundle searched for the API paths a single-page app uses.
 pub const SCRIPT_CAP: usize = 2 * 1024 * 1024;
 /// Most bytes of a body kept with an attempt once it has been read and classified.
-pub const ATTEMPT_KEEP: usize = 256 * 1024;
+pub const ATTEMPT_KEEP: usize = BODY_CAP;
 
 /// What API requests accept (sign-in attempts on JSON and form endpoints).
 pub const ACCEPT_API: &str = "application/json, text/html;q=0.9, */*;q=0.5";
@@ -220,7 +220,8 @@ impl Response {
     /// Keep at most `cap` bytes of the body (marking it truncated when cut).
     pub fn shrink(&mut self, cap: usize) {
         if self.body.len() > cap {
-            self.body = self.body.slice(..cap);
+            // A copy: a slice would keep the whole buffer it was read into alive.
+            self.body = Bytes::copy_from_slice(&self.body[..cap]);
             self.truncated = true;
         }
     }
