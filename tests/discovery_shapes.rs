@@ -92,15 +92,30 @@ async fn catch_all_redirect_and_query_sign_in_link() {
                 }
             }),
         )
+        // Unknown paths go through a hop first, as apps behind a "/" → front-page redirect do.
+        .route(
+            "/hop",
+            get(|State(c): State<Counts>| async move {
+                c.hit("GET /hop");
+                Redirect::to("/doku.php")
+            }),
+        )
         .fallback(any(|State(c): State<Counts>, uri: Uri| async move {
             c.hit(&format!("other {}", uri.path()));
-            Redirect::to("/doku.php")
+            Redirect::to("/hop")
         }))
         .with_state(counts.clone());
     let base = serve(app).await;
     let r = scan(&base).await;
     assert_eq!(paths(&r), vec!["POST /doku.php"], "{:#?}", r.incomplete);
     assert_eq!(ids(&r), vec!["rate-limit.missing"], "{:#?}", r.findings);
+    // The hop every unknown path takes is fetched once by the start page's reachability check
+    // and once through the page cache, not once per path.
+    assert!(
+        counts.get("GET /hop") <= 2,
+        "hop fetched {} times",
+        counts.get("GET /hop")
+    );
     // The front page every unknown path lands on is fetched once, not once per path.
     assert!(
         counts.get("GET /doku.php") <= 40,

@@ -143,42 +143,39 @@ impl<'a> Discovering<'a> {
         self.leads.push(lead);
     }
 
-    /// GET `url`, following same-origin redirects through the cache: every final URL is fetched
-    /// once per discovery. Budget or deadline exhaustion is an error; other failures are None.
+    /// GET `url`, following same-origin redirects through the cache: every hop and every final
+    /// URL is fetched once per discovery (`resolved` maps a URL to its next hop, a final URL to
+    /// itself). Budget or deadline exhaustion is an error; other failures are None.
     pub async fn fetch(&mut self, url: &Url) -> Result<Option<Page>, HttpError> {
         let mut current = url.clone();
-        let mut hops = 0;
-        loop {
-            if let Some(done) = self.resolved.get(current.as_str()).cloned() {
-                let Some(final_url) = done else {
-                    return Ok(None);
-                };
-                let Some(resp) = self.pages.get(final_url.as_str()).cloned() else {
-                    return Ok(None);
-                };
-                // A request URL we resolved before: the answer is known, nothing new to read.
-                let catch_all = self.is_catch_all(&resp);
-                return Ok(Some(Page {
-                    url: final_url,
-                    resp,
-                    seen_before: true,
-                    catch_all,
-                }));
-            }
-            let resp = match self
-                .scanner
-                .engine
-                .send(&Request::page(current.clone()), None)
-                .await
-            {
-                Ok(r) => r,
-                Err(e) if e.is_exhaustion() => {
-                    self.exhausted = true;
-                    return Err(e);
+        // A first hop to where every unknown path is sent marks the answer as the catch-all.
+        let mut first_hop_catch_all = false;
+        for hop in 0..=MAX_HOPS {
+            match self.resolved.get(current.as_str()).cloned() {
+                Some(None) => return Ok(None),
+                Some(Some(next)) if next != current => {
+                    first_hop_catch_all |= hop == 0 && self.is_catch_all_target(&next);
+                    current = next;
+                    continue;
                 }
-                Err(_) => {
+                Some(Some(_)) => {
+                    let Some(resp) = self.pages.get(current.as_str()).cloned() else {
+                        return Ok(None);
+                    };
+                    let catch_all = first_hop_catch_all || self.is_catch_all(&resp);
+                    return Ok(Some(Page {
+                        url: current,
+                        resp,
+                        seen_before: true,
+                        catch_all,
+                    }));
+                }
+                None => {}
+            }
+            let resp = match self.send(&Request::page(current.clone())).await? {
+                Some(r) => r,
+                None => {
                     self.resolved.insert(current.to_string(), None);
-                    self.resolved.insert(url.to_string(), None);
                     return Ok(None);
                 }
             };
@@ -190,38 +187,41 @@ impl<'a> Discovering<'a> {
                 .then(|| resp.header("location").and_then(|l| current.join(l).ok()))
                 .flatten()
                 .filter(|n| self.scanner.engine.same_origin(n) && *n != current);
-            match next {
-                Some(n) if hops < MAX_HOPS => {
-                    self.fp.add(&resp);
-                    // Remember the hop, so another path redirecting here costs nothing.
-                    self.resolved.insert(current.to_string(), Some(n.clone()));
-                    hops += 1;
-                    current = n;
-                    if let Some(Some(landing)) = self.resolved.get(current.as_str()).cloned() {
-                        if self.pages.contains_key(landing.as_str()) {
-                            self.resolved.insert(url.to_string(), Some(landing));
-                            continue;
-                        }
-                    }
-                }
-                _ => {
-                    let resp = Rc::new(resp);
-                    self.resolved
-                        .insert(current.to_string(), Some(current.clone()));
-                    self.resolved.insert(url.to_string(), Some(current.clone()));
-                    let catch_all = self.is_catch_all(&resp);
-                    // Keep a small copy: pages are read once, right after the fetch.
-                    let mut small = (*resp).clone();
-                    small.shrink(BODY_CAP);
-                    self.pages.insert(current.to_string(), Rc::new(small));
-                    return Ok(Some(Page {
-                        url: current,
-                        resp,
-                        seen_before: false,
-                        catch_all,
-                    }));
-                }
+            if let Some(n) = next.filter(|_| hop < MAX_HOPS) {
+                self.fp.add(&resp);
+                first_hop_catch_all |= hop == 0 && self.is_catch_all_target(&n);
+                self.resolved.insert(current.to_string(), Some(n.clone()));
+                current = n;
+                continue;
             }
+            let resp = Rc::new(resp);
+            self.resolved
+                .insert(current.to_string(), Some(current.clone()));
+            let catch_all = first_hop_catch_all || self.is_catch_all(&resp);
+            // Keep a small copy: pages are read once, right after the fetch.
+            let mut small = (*resp).clone();
+            small.shrink(BODY_CAP);
+            self.pages.insert(current.to_string(), Rc::new(small));
+            return Ok(Some(Page {
+                url: current,
+                resp,
+                seen_before: false,
+                catch_all,
+            }));
+        }
+        Ok(None)
+    }
+
+    /// Send one discovery request. Budget or deadline exhaustion marks discovery exhausted and
+    /// is an error; any other failure (a reset, a timeout) is None.
+    pub async fn send(&mut self, req: &Request) -> Result<Option<Response>, HttpError> {
+        match self.scanner.engine.send(req, None).await {
+            Ok(resp) => Ok(Some(resp)),
+            Err(e) if e.is_exhaustion() => {
+                self.exhausted = true;
+                Err(e)
+            }
+            Err(_) => Ok(None),
         }
     }
 
@@ -245,12 +245,7 @@ impl<'a> Discovering<'a> {
         let Some(url) = self.under_base(&probe) else {
             return;
         };
-        let Ok(resp) = self
-            .scanner
-            .engine
-            .send(&Request::page(url.clone()), None)
-            .await
-        else {
+        let Ok(Some(resp)) = self.send(&Request::page(url.clone())).await else {
             return;
         };
         self.fp.add(&resp);
@@ -277,22 +272,26 @@ impl<'a> Discovering<'a> {
         }
     }
 
-    /// Is this answer the site's catch-all (what any unknown path gets)?
-    pub fn is_catch_all(&self, resp: &Response) -> bool {
+    /// Is `url` where the site sends every unknown path?
+    fn is_catch_all_target(&self, url: &Url) -> bool {
+        matches!(&self.catch_all, Some(CatchAll::Redirect(to)) if url.path() == to)
+    }
+
+    /// Is this answer, to a request for `url`, the site's catch-all (what any unknown path gets)?
+    pub fn is_catch_all_answer(&self, url: &Url, resp: &Response) -> bool {
+        if (300..400).contains(&resp.status) {
+            return resp
+                .header("location")
+                .and_then(|l| url.join(l).ok())
+                .is_some_and(|to| self.is_catch_all_target(&to));
+        }
+        self.is_catch_all(resp)
+    }
+
+    /// Is this final (not redirected) page the site's catch-all page?
+    fn is_catch_all(&self, resp: &Response) -> bool {
         match &self.catch_all {
-            None => false,
-            Some(CatchAll::Redirect(to)) => {
-                (300..400).contains(&resp.status)
-                    && resp
-                        .header("location")
-                        .map(|l| {
-                            l.split(['?', '#'])
-                                .next()
-                                .unwrap_or("")
-                                .ends_with(to.as_str())
-                        })
-                        .unwrap_or(false)
-            }
+            None | Some(CatchAll::Redirect(_)) => false,
             Some(CatchAll::Page { status, len, title }) => {
                 if resp.status != *status {
                     return false;

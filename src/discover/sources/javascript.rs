@@ -120,20 +120,10 @@ impl Source for ScriptBundles {
             if taken >= MAX_PATHS {
                 break;
             }
-            let resp = match cx
-                .scanner
-                .engine
-                .send(&Request::get(url.clone()), None)
-                .await
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    if e.is_exhaustion() {
-                        cx.exhausted = true;
-                        return;
-                    }
-                    continue;
-                }
+            let resp = match cx.send(&Request::get(url.clone())).await {
+                Ok(Some(r)) => r,
+                Ok(None) => continue,
+                Err(_) => return,
             };
             if resp.status != 200 || resp.is_html() {
                 continue;

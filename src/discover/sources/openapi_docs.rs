@@ -24,22 +24,13 @@ impl Source for OpenApiDocs {
             let Some(url) = cx.under_base(path) else {
                 continue;
             };
-            let resp = match cx
-                .scanner
-                .engine
-                .send(&Request::get(url.clone()), None)
-                .await
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    if e.is_exhaustion() {
-                        cx.exhausted = true;
-                    }
-                    return;
-                }
+            // The first failure ends the search: a server that resets one document path
+            // resets them all.
+            let Ok(Some(resp)) = cx.send(&Request::get(url.clone())).await else {
+                return;
             };
             cx.fp.add(&resp);
-            if resp.status != 200 || cx.is_catch_all(&resp) {
+            if resp.status != 200 || cx.is_catch_all_answer(&url, &resp) {
                 continue;
             }
             let Ok(info) = openapi::parse(&resp.text(), &url) else {

@@ -31,21 +31,20 @@ impl Source for PostProbe {
                 break;
             }
             let req = Request::post(url.clone(), Body::json(&serde_json::json!({})));
-            match cx.scanner.engine.send(&req, None).await {
-                Ok(resp) => {
+            match cx.send(&req).await {
+                Ok(Some(resp)) => {
                     cx.fp.add(&resp);
-                    if !matches!(resp.status, 404 | 405 | 410 | 501) && !cx.is_catch_all(&resp) {
+                    if !matches!(resp.status, 404 | 405 | 410 | 501)
+                        && !cx.is_catch_all_answer(&url, &resp)
+                    {
                         cx.push(Lead::Post {
                             url,
                             source: SurfaceSource::WellKnownPath,
                         });
                     }
                 }
-                Err(e) if e.is_exhaustion() => {
-                    cx.exhausted = true;
-                    break;
-                }
-                Err(_) => {}
+                Ok(None) => {}
+                Err(_) => break,
             }
         }
     }
