@@ -63,7 +63,7 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
         // Share what is left of the budget evenly with the surfaces still to come.
         let later = n - 1 - i as u32;
         prober.leave_for_others = scanner.engine.requests_left() * later / (later + 1);
-        prober.baseline = Some(confirmed.baseline.clone());
+        prober.model = Some(confirmed.model.clone());
         prober.normalizer = confirmed.normalizer.clone();
         let usual: Vec<f64> = confirmed
             .confirmation

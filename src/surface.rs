@@ -131,6 +131,16 @@ impl Surface {
         format!("{} {}", self.method, self.url)
     }
 
+    /// An HTML form is submitted as a browser submits it: sites that answer JSON clients
+    /// differently (Flask-Security) show their form-again rejection to a browser `Accept`.
+    fn accept(&self) -> Vec<(String, String)> {
+        if self.kind == SurfaceKind::HtmlForm {
+            vec![("accept".into(), crate::http::ACCEPT_BROWSER.into())]
+        } else {
+            Vec::new()
+        }
+    }
+
     /// The attempt request for `user` / `pass`; `hidden` are the form's current hidden fields.
     pub fn attempt_request(&self, user: &str, pass: &str, hidden: &[(String, String)]) -> Request {
         match self.kind {
@@ -166,7 +176,7 @@ impl Surface {
                 Request {
                     method: self.method.clone(),
                     url: self.url.clone(),
-                    headers: Vec::new(),
+                    headers: self.accept(),
                     body: Some(Body::form(&pairs)),
                 }
             }
@@ -198,7 +208,7 @@ impl Surface {
                 Request {
                     method: self.method.clone(),
                     url: self.url.clone(),
-                    headers: Vec::new(),
+                    headers: self.accept(),
                     body: Some(Body::form(&pairs)),
                 }
             }
@@ -292,6 +302,13 @@ mod tests {
             "ann",
             "pw",
             &[("csrf".into(), "t0k".into())],
+        );
+        assert_eq!(
+            r.headers,
+            vec![(
+                "accept".to_string(),
+                crate::http::ACCEPT_BROWSER.to_string()
+            )]
         );
         let body = String::from_utf8(r.body.unwrap().bytes).unwrap();
         assert_eq!(body, "csrf=t0k&grant_type=password&email=ann&password=pw");

@@ -189,27 +189,28 @@ pub enum Shape {
 
 impl Shape {
     pub fn of(resp: &Response) -> Shape {
+        Shape::of_text(resp, &resp.text())
+    }
+
+    /// The shape of `resp`, whose body as text is `text` (for callers that already have it).
+    fn of_text(resp: &Response, text: &str) -> Shape {
         if (300..400).contains(&resp.status) {
+            // The target's path only: query, fragment and an absolute Location's origin vary.
+            static BASE: LazyLock<Option<url::Url>> =
+                LazyLock::new(|| url::Url::parse("http://redirect.invalid/").ok());
             let loc = resp.header("location").unwrap_or("");
-            let path = loc
-                .split(['?', '#'])
-                .next()
-                .unwrap_or("")
-                .trim_start_matches("http://")
-                .trim_start_matches("https://");
-            // Keep the path only (an absolute Location names the host first).
-            let path = if loc.starts_with("http") {
-                path.find('/').map(|i| &path[i..]).unwrap_or("/")
-            } else {
-                path
-            };
-            return Shape::Redirect(path.to_string());
+            let path = BASE
+                .as_ref()
+                .and_then(|b| b.join(loc).ok())
+                .map(|u| u.path().to_string())
+                .unwrap_or_default();
+            return Shape::Redirect(path);
         }
         if resp.body.is_empty() {
             return Shape::Empty;
         }
         if resp.is_html() {
-            return if PASSWORD_INPUT.is_match(&resp.text()) {
+            return if PASSWORD_INPUT.is_match(text) {
                 Shape::Form
             } else {
                 Shape::Html
@@ -321,7 +322,9 @@ pub fn classify(resp: &Response, model: Option<&ResponseModel>) -> Class {
     if !base_throttle_text && (status < 500 || short_500) && THROTTLE_TEXT.is_match(&text) {
         return Class::Throttled(ThrottleKind::LockoutText);
     }
-    let form_again = resp.is_html() && PASSWORD_INPUT.is_match(&text);
+    let shape = Shape::of_text(resp, &text);
+    // The form shown again (never a 3xx: a redirect's body is not what a browser shows).
+    let form_again = shape == Shape::Form;
     // A sign-in page says "keep me logged in"; a success does not show the form again.
     let success = SUCCESS.is_match(&text) && !form_again;
     if let Some(m) = model {
@@ -331,7 +334,6 @@ pub fn classify(resp: &Response, model: Option<&ResponseModel>) -> Class {
         if status == 403 && m.rejection.status != 403 && !CSRF.is_match(&text) {
             return Class::Throttled(ThrottleKind::Forbidden);
         }
-        let shape = Shape::of(resp);
         if status == m.rejection.status {
             if shape == m.rejection.shape {
                 return Class::Rejected;

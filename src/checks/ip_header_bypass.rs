@@ -94,7 +94,7 @@ struct Runner<'p, 'a> {
     prober: &'p Prober<'a>,
     pattern: Pattern,
     account: Option<String>,
-    email: crate::surface::Identifier,
+    identifier: crate::surface::Identifier,
     /// The endpoint's usual time: a far slower answer is the tarpit still holding.
     base_ms: f64,
 }
@@ -110,7 +110,10 @@ impl Runner<'_, '_> {
                 let owned = self.prober.scanner.cfg.username.as_deref() == Some(a.as_str());
                 (a.clone(), if owned { Role::Owned } else { Role::Random })
             }
-            _ => (self.prober.scanner.random_account(self.email), Role::Random),
+            _ => (
+                self.prober.scanner.random_account(self.identifier),
+                Role::Random,
+            ),
         };
         let mut a = self.prober.attempt(client, &account, role, headers).await?;
         if !a.is_throttled() && crate::probe::throttle::is_slow(a.ms, self.base_ms) {
@@ -164,7 +167,7 @@ impl Check for IpHeaderBypass {
             prober: &ctx.prober,
             pattern,
             account,
-            email: ctx.prober.wants_email(),
+            identifier: ctx.prober.identifier(),
             base_ms,
         };
         let client = &mut ctx.client;

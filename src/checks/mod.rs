@@ -157,7 +157,7 @@ impl<'a> EndpointCtx<'a> {
             let cands = candidates(
                 self.prober.scanner.cfg.username.as_deref(),
                 &self.example_accounts,
-                self.prober.wants_email(),
+                self.prober.identifier(),
                 &host,
             );
             self.prober

@@ -13,7 +13,7 @@ use url::Url;
 use super::Confirmed;
 use crate::analysis::classify::{
     classify, refuses_domain, shows_password_form, speaks_of_credentials, wants_email, Class,
-    ResponseModel, Signature,
+    ResponseModel,
 };
 use crate::analysis::normalize::mask_echoes;
 use crate::http::{Body, Request, Response};
@@ -57,7 +57,7 @@ pub async fn confirm_known(
             .malformed(&mut client)
             .await
             .map_err(|e| e.to_string())?;
-        let user = scanner.random_account(prober.wants_email());
+        let user = scanner.random_account(prober.identifier());
         let r1 = prober
             .attempt(&mut client, &user, Role::Random, &[])
             .await
@@ -268,35 +268,25 @@ pub async fn confirm_post(
             ..probe_surface.clone()
         };
         let mut prober = Prober::new(scanner, &surface);
-        let user = scanner.random_account(prober.wants_email());
+        let user = scanner.random_account(prober.identifier());
         let a = prober
             .attempt(&mut client, &user, Role::Random, &[])
             .await
             .map_err(|e| e.to_string())?;
-        if let Some(id) = reshape(surface.identifier, &a.text()) {
-            // Same body format again, with the identifier shape the endpoint asked for.
-            identifier = id;
-            continue;
-        }
-        let same_as_malformed = a.status() == m0.status()
-            && mask_echoes(&a.text(), &[&user]) == mask_echoes(&hint, &[]);
-        if !rejection_candidate(&a, &m0, same_as_malformed, &surface) {
+        if a.class == Class::NotFound {
             last_err = format!(
-                "{} body answered {} ({:?})",
+                "{} body answered {}",
                 kind.as_str(),
-                a.status().unwrap_or(0),
-                a.class
+                a.status().unwrap_or(0)
             );
-            if a.class == Class::NotFound {
-                break;
-            }
-            vi += 1;
-            continue;
+            break;
         }
+        // `settle` is the one judge of the answer: a request for another identifier shape
+        // (the same body format is tried again), a rejection, or not a sign-in.
         match settle(&mut prober, &mut client, m0.clone(), a).await? {
             Outcome::Confirmed(c) => return Ok(*c),
             Outcome::NotSignIn(why) => {
-                last_err = why;
+                last_err = format!("{} body: {why}", kind.as_str());
                 vi += 1;
             }
             Outcome::Reshape(id) => identifier = id,
@@ -306,13 +296,12 @@ pub async fn confirm_post(
 }
 
 /// Whether a first answer to wrong credentials can be the endpoint's rejection.
-fn rejection_candidate(
-    a: &Attempt,
-    malformed: &Attempt,
-    same_as_malformed: bool,
-    s: &Surface,
-) -> bool {
+fn rejection_candidate(a: &Attempt, malformed: &Attempt, s: &Surface) -> bool {
     let text = a.text();
+    // Echoes masked: the same answer as the malformed request, whichever account was named.
+    let same_as_malformed = malformed.status() == a.status()
+        && mask_echoes(&malformed.text(), &[&malformed.account])
+            == mask_echoes(&text, &[&a.account, &a.password]);
     match a.class {
         // A path guessed from a list must answer wrong credentials unlike a request with none:
         // a token-only API answers both with the same 401 Bearer challenge.
@@ -321,15 +310,9 @@ fn rejection_candidate(
         // endpoint's malformed answer and it speaks of credentials or the surface is declared.
         Class::Malformed => {
             let status = a.status().unwrap_or(0);
-            let differs = !same_as_malformed
-                && a.response.as_ref().is_some_and(|r| {
-                    malformed.response.as_ref().is_none_or(|m| {
-                        Signature::of(m) != Signature::of(r) || m.text() != r.text()
-                    })
-                });
             (400..500).contains(&status)
                 && status != 404
-                && differs
+                && !same_as_malformed
                 && !wants_email(&text)
                 && (speaks_of_credentials(&text) || declared(s))
         }
@@ -365,10 +348,7 @@ async fn settle(
             r1.status().unwrap_or(0)
         )));
     }
-    let same_as_malformed = malformed.status() == r1.status()
-        && mask_echoes(&malformed.text(), &[&malformed.account])
-            == mask_echoes(&r1.text(), &[&r1.account, &r1.password]);
-    if !rejection_candidate(&r1, &malformed, same_as_malformed, prober.surface) {
+    if !rejection_candidate(&r1, &malformed, prober.surface) {
         let Some(resp1) = r1.response.as_ref() else {
             return Ok(Outcome::NotSignIn("no answer to a sign-in attempt".into()));
         };
@@ -377,7 +357,7 @@ async fn settle(
             resp1.status, r1.class
         )));
     }
-    let user = prober.scanner.random_account(prober.wants_email());
+    let user = prober.scanner.random_account(prober.identifier());
     let r2 = prober
         .attempt(client, &user, Role::Random, &[])
         .await
@@ -390,7 +370,7 @@ async fn settle(
     let b2 = mask_echoes(&resp2.text(), &[&r2.account, &r2.password]);
     prober.normalizer.learn(&b1, &b2);
     let model = ResponseModel::from_response(resp1).with_malformed(malformed.response.as_ref());
-    prober.baseline = Some(model.clone());
+    prober.model = Some(model.clone());
     let class2 = classify(resp2, Some(&model));
     let stable = class2 == Class::Rejected && model.rejection.matches(resp2);
     if !(stable || class2.is_throttled()) {
@@ -414,7 +394,7 @@ async fn settle(
     Ok(Outcome::Confirmed(Box::new(Confirmed {
         surface: prober.surface.clone(),
         confirmation: out,
-        baseline: model,
+        model,
         normalizer: prober.normalizer.clone(),
     })))
 }

@@ -43,7 +43,7 @@ pub struct Confirmed {
     pub surface: Surface,
     pub confirmation: Vec<Attempt>,
     /// The endpoint's learned response model.
-    pub baseline: ResponseModel,
+    pub model: ResponseModel,
     pub normalizer: Normalizer,
 }
 

@@ -169,9 +169,9 @@ impl Prober<'_> {
         candidates: &[String],
         reserve: u32,
     ) -> EnumData {
-        let email = self.wants_email();
+        let id = self.identifier();
         let owned = self.scanner.cfg.username.clone();
-        let control_name = self.scanner.random_account(email);
+        let control_name = self.scanner.random_account(id);
         let mut data = EnumData {
             candidates: candidates.iter().map(|c| (c.clone(), Vec::new())).collect(),
             ..Default::default()
@@ -232,7 +232,7 @@ impl Prober<'_> {
         reserve: u32,
         data: &mut EnumData,
     ) -> bool {
-        let email = self.wants_email();
+        let id = self.identifier();
         for item in plan {
             if self.short_of(reserve) {
                 data.cut_short =
@@ -240,7 +240,7 @@ impl Prober<'_> {
                 return false;
             }
             let (name, role) = match &item {
-                Item::Random => (self.scanner.random_account(email), Role::Random),
+                Item::Random => (self.scanner.random_account(id), Role::Random),
                 Item::Control => (control_name.to_string(), Role::Control),
                 Item::Candidate(c) if Some(c.as_str()) == owned => (c.clone(), Role::Owned),
                 Item::Candidate(c) => {

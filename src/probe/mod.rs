@@ -5,7 +5,7 @@ pub mod digest;
 pub mod enumeration;
 pub mod throttle;
 
-use crate::analysis::classify::{classify, Class, ResponseModel as Baseline, ThrottleKind};
+use crate::analysis::classify::{classify, Class, ResponseModel, ThrottleKind};
 use crate::analysis::normalize::Normalizer;
 use crate::discover::html;
 use crate::http::{evidence, HttpError, Jar, Request, Response};
@@ -88,7 +88,8 @@ impl Attempt {
 pub struct Prober<'a> {
     pub scanner: &'a Scanner,
     pub surface: &'a Surface,
-    pub baseline: Option<Baseline>,
+    /// The endpoint's learned response model (from confirmation).
+    pub model: Option<ResponseModel>,
     pub normalizer: Normalizer,
     /// Requests this surface must leave for the surfaces scanned after it.
     pub leave_for_others: u32,
@@ -101,7 +102,7 @@ impl<'a> Prober<'a> {
         Prober {
             scanner,
             surface,
-            baseline: None,
+            model: None,
             normalizer: Normalizer::new(),
             leave_for_others: 0,
             base_ms: None,
@@ -114,13 +115,8 @@ impl<'a> Prober<'a> {
     }
 
     /// The identifier shape random accounts take on this surface.
-    pub fn wants_email(&self) -> crate::surface::Identifier {
-        match self.surface.identifier {
-            crate::surface::Identifier::Username => {
-                crate::surface::Identifier::from_field(&self.surface.username_field, None)
-            }
-            id => id,
-        }
+    pub fn identifier(&self) -> crate::surface::Identifier {
+        self.surface.identifier
     }
 
     /// Fresh hidden fields for a form surface, fetched with the client's cookies.
@@ -181,10 +177,6 @@ impl<'a> Prober<'a> {
             req.headers = vec![("authorization".into(), auth)];
         }
         req.headers.extend(headers.iter().cloned());
-        if self.surface.kind == SurfaceKind::HtmlForm {
-            req.headers
-                .push(("accept".into(), crate::http::ACCEPT_BROWSER.into()));
-        }
         // Double-submit CSRF: the cookie the framework set, echoed in the header it reads.
         if let Some(cookies) = client.jar.header_for(&req.url) {
             for (h, v) in crate::surface::csrf_headers(&cookies) {
@@ -235,12 +227,8 @@ impl<'a> Prober<'a> {
     /// A malformed sign-in: the password field left out (fresh hidden fields included).
     pub async fn malformed(&self, client: &mut Client) -> Result<Attempt, ProbeError> {
         let hidden = self.hidden_fields(client).await?;
-        let user = self.scanner.random_account(self.wants_email());
-        let mut req = self.surface.malformed_request(&user, &hidden);
-        if self.surface.kind == SurfaceKind::HtmlForm {
-            req.headers
-                .push(("accept".into(), crate::http::ACCEPT_BROWSER.into()));
-        }
+        let user = self.scanner.random_account(self.identifier());
+        let req = self.surface.malformed_request(&user, &hidden);
         Ok(self.send(client, req, &user, "", Role::Random).await?)
     }
 
@@ -263,7 +251,7 @@ impl<'a> Prober<'a> {
                         client.digest = Some((ch, 0));
                     }
                 }
-                let class = classify(&resp, self.baseline.as_ref());
+                let class = classify(&resp, self.model.as_ref());
                 // A large page was read whole for its form; an attempt keeps less of it.
                 resp.shrink(crate::http::ATTEMPT_KEEP);
                 let norm = self

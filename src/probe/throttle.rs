@@ -109,7 +109,7 @@ impl Prober<'_> {
             (None, Some(r)) => r,
             (None, None) => f64::NAN,
         };
-        let email = self.wants_email();
+        let id = self.identifier();
 
         let mut spray = Burst {
             pattern: Pattern::Spray,
@@ -139,7 +139,7 @@ impl Prober<'_> {
                 };
                 let reserve = BYPASS_RESERVE + self.cost() * ONE_ACCOUNT_ATTEMPTS as u32;
                 self.run_burst(client, &mut spray, budget, reserve, base_ms, || {
-                    self.scanner.random_account(email)
+                    self.scanner.random_account(id)
                 })
                 .await;
             }
@@ -153,7 +153,7 @@ impl Prober<'_> {
                 .cfg
                 .username
                 .clone()
-                .unwrap_or_else(|| self.scanner.random_account(email));
+                .unwrap_or_else(|| self.scanner.random_account(id));
             let mut one = Burst {
                 pattern: Pattern::OneAccount,
                 attempts: Vec::new(),
@@ -179,7 +179,7 @@ impl Prober<'_> {
                 // attempts merely pushed over its threshold? Fresh accounts tell: if they are
                 // throttled too, spraying is throttled as well.
                 self.run_burst(client, &mut spray, 2, BYPASS_RESERVE, base_ms, || {
-                    self.scanner.random_account(email)
+                    self.scanner.random_account(id)
                 })
                 .await;
             }
