@@ -87,6 +87,7 @@ async fn run(args: Args) -> Result<String, String> {
         &args.url,
         EngineConfig {
             max_requests: args.requests.saturating_add(args.warmup),
+            concurrency: 1,
             timeout: Duration::from_secs(10),
             deadline: Instant::now() + Duration::from_secs(600),
             insecure: false,

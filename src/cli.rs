@@ -127,6 +127,9 @@ pub struct ScanArgs {
     /// Hard cap on HTTP requests for the whole scan [default: 250]
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub max_requests: Option<i64>,
+    /// Most requests in flight to the target at once, 1 to 8 [default: 8]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub concurrency: Option<i64>,
     /// Per-request timeout in seconds [default: 10]
     #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub timeout: Option<f64>,
@@ -152,6 +155,7 @@ impl ScanArgs {
             endpoint: self.endpoint.clone(),
             username: self.username.clone(),
             max_requests: self.max_requests,
+            concurrency: self.concurrency,
             timeout: self.timeout,
             deadline: self.deadline,
             baseline: self.out.baseline.clone(),
@@ -250,8 +254,9 @@ fn one_line(e: &anyhow::Error) -> String {
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     let runtime = || {
-        // One thread: a scan sends one request at a time, and a single-threaded runtime saves
-        // the cross-thread wake-ups per request (and keeps timing samples steadier).
+        // One thread: a scan waits on the network, at most --concurrency requests at once, and
+        // a single-threaded runtime saves the cross-thread wake-ups per request (and keeps
+        // timing samples steadier).
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

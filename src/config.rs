@@ -94,6 +94,8 @@ pub struct ScanConfig {
     pub endpoints: Vec<String>,
     pub username: Option<String>,
     pub max_requests: u32,
+    /// Most requests in flight to the target at once (1..=8).
+    pub concurrency: usize,
     pub timeout: Duration,
     pub deadline: Duration,
     pub baseline: Option<PathBuf>,
@@ -105,6 +107,10 @@ pub struct ScanConfig {
 }
 
 pub const DEFAULT_MAX_REQUESTS: u32 = 250;
+/// Requests in flight to one origin by default, and the most allowed: a scan must never look like
+/// a load test.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+pub const MAX_CONCURRENCY: usize = 8;
 pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
 pub const DEFAULT_DEADLINE_SECS: f64 = 120.0;
 
@@ -144,6 +150,7 @@ pub struct Overrides {
     pub endpoint: Vec<String>,
     pub username: Option<String>,
     pub max_requests: Option<i64>,
+    pub concurrency: Option<i64>,
     pub timeout: Option<f64>,
     pub deadline: Option<f64>,
     pub baseline: Option<PathBuf>,
@@ -165,6 +172,7 @@ impl Overrides {
             },
             username: self.username.or(lower.username),
             max_requests: self.max_requests.or(lower.max_requests),
+            concurrency: self.concurrency.or(lower.concurrency),
             timeout: self.timeout.or(lower.timeout),
             deadline: self.deadline.or(lower.deadline),
             baseline: self.baseline.or(lower.baseline),
@@ -323,6 +331,17 @@ impl ScanConfig {
                 ))
             }
         };
+        let concurrency = match o.concurrency {
+            None => DEFAULT_CONCURRENCY,
+            Some(n) if (1..=MAX_CONCURRENCY as i64).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(ConfigError::Range(
+                    "--concurrency",
+                    "a whole number from 1 to 8",
+                    n.to_string(),
+                ))
+            }
+        };
         let secs = |name: &'static str, v: Option<f64>, default: f64, max: f64| {
             let v = v.unwrap_or(default);
             if v.is_finite() && v > 0.0 && v <= max {
@@ -364,6 +383,7 @@ impl ScanConfig {
             endpoints: o.endpoint,
             username: o.username,
             max_requests,
+            concurrency,
             timeout,
             deadline,
             baseline: o.baseline,

@@ -28,6 +28,7 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
         &cfg.target,
         EngineConfig {
             max_requests: cfg.max_requests,
+            concurrency: cfg.concurrency,
             timeout: cfg.timeout,
             deadline: started + cfg.deadline,
             insecure: cfg.insecure,

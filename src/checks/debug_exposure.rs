@@ -64,15 +64,16 @@ pub async fn probe(prober: &Prober<'_>, client: &mut Client) -> Vec<Attempt> {
             ));
         }
     }
-    let mut out = Vec::new();
-    for mut r in reqs {
+    for r in &mut reqs {
         r.method = s.method.clone();
-        match prober.send_raw(client, r).await {
-            Ok(a) => out.push(a),
-            Err(_) => break,
-        }
     }
-    out
+    // Independent of each other: sent together.
+    prober
+        .send_raw_all(client, reqs)
+        .await
+        .into_iter()
+        .map_while(Result::ok)
+        .collect()
 }
 
 #[async_trait]

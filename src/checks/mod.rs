@@ -14,6 +14,9 @@ mod user_enumeration_response;
 mod user_enumeration_timing;
 mod verbose_error;
 
+/// Fewest attempts of a volume pattern before its silence means anything.
+pub use rate_limit_missing::MIN_ATTEMPTS as MIN_VOLUME_ATTEMPTS;
+
 use async_trait::async_trait;
 
 use crate::probe::enumeration::{candidates, EnumData};

@@ -82,6 +82,13 @@ impl Check for RateLimitMissing {
         let (_, t) = ctx.throttling().await;
         let t = t.clone();
         observe_protection(ctx, &t);
+        let delay = t.constant_delay();
+        if let Some(d) = &delay {
+            ctx.observe("delay", d.summary());
+            if d.serialised() {
+                return Verdict::Pass;
+            }
+        }
         match decide(&t.spray, t.one.as_ref()) {
             Decision::Throttled => Verdict::Pass,
             Decision::Undecided => Verdict::Incomplete(format!(
@@ -98,16 +105,21 @@ impl Check for RateLimitMissing {
             )),
             Decision::Missing => {
                 let one = t.one.as_ref().expect("decided with one-account burst");
-                Verdict::Found(
-                    FindingDraft::new(format!(
+                let mut draft = FindingDraft::new(format!(
                         "{} failed sign-ins across many accounts and {} on one account from the same client were all answered without any throttle (no 429/423/503, lockout, captcha or growing delay). An attacker can spray passwords at full speed.",
                         t.spray.total(),
                         one.total()
                     ))
                     .evidence_from(t.spray.attempts.last().into_iter().chain(one.attempts.last()))
                     .detail("many_account_attempts", t.spray.total())
-                    .detail("one_account_attempts", one.total()),
-                )
+                    .detail("one_account_attempts", one.total());
+                if let Some(d) = &delay {
+                    draft = draft.detail("constant_delay_ms", d.ms.round()).detail(
+                        "parallel_failures_per_second",
+                        (d.parallel_per_s * 10.0).round() / 10.0,
+                    );
+                }
+                Verdict::Found(draft)
             }
         }
     }
@@ -128,6 +140,7 @@ mod tests {
             still_throttled: throttled_at.is_some(),
             account: None,
             cut_short: None,
+            waves: Vec::new(),
         }
     }
 

@@ -87,6 +87,7 @@ mod tests {
             still_throttled: at.is_some(),
             account: None,
             cut_short: None,
+            waves: Vec::new(),
         }
     }
 

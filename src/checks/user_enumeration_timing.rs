@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use super::{Check, EndpointCtx, FindingDraft, Verdict};
 use crate::analysis::stats::{self, Alternative};
 use crate::probe::enumeration::EnumData;
+use crate::probe::Attempt;
 use crate::report::{Category, Severity};
 
 pub struct TimingEnumeration;
@@ -53,8 +54,98 @@ pub fn test_group(group: &[f64], randoms: &[f64]) -> Option<GroupTest> {
 }
 
 /// Whether a difference is large enough to be worth reporting.
-pub fn meets_floor(t: &GroupTest, random_median: f64) -> bool {
-    t.delta.abs() >= MIN_DELTA && t.gap_ms.abs() >= MIN_GAP_MS.max(MIN_GAP_RATIO * random_median)
+///
+/// `server_ms` is the random accounts' median time above the fastest answer seen: the server's
+/// own work, without the network's round trip (a 20 ms leak is no smaller for being 50 ms away).
+pub fn meets_floor(t: &GroupTest, server_ms: f64) -> bool {
+    t.delta.abs() >= MIN_DELTA && t.gap_ms.abs() >= MIN_GAP_MS.max(MIN_GAP_RATIO * server_ms)
+}
+
+/// What the timing check concluded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Too few samples, or the A/A control differed: the reason.
+    Undecided(String),
+    /// No account differs.
+    Same,
+    /// These accounts differ; the first is the strongest.
+    Differs(Vec<(String, GroupTest)>),
+}
+
+/// Decide from an enumeration sample: each candidate's times against the random accounts of
+/// the timing pool, Holm-corrected over every candidate tried, with the A/A control first.
+pub fn decide(data: &EnumData) -> Decision {
+    let pool = data.timing_pool();
+    let randoms: Vec<f64> = pool.iter().map(|a| a.ms).collect();
+    if randoms.len() < 10 {
+        return Decision::Undecided(format!(
+            "only {} timing samples from random accounts (10 needed){}",
+            randoms.len(),
+            data.cut_short
+                .as_deref()
+                .map(|r| format!("; {r}"))
+                .unwrap_or_default()
+        ));
+    }
+    let fastest = data
+        .sequence
+        .iter()
+        .filter(|a| a.response.is_some() && !a.is_throttled() && a.ms.is_finite())
+        .map(|a| a.ms)
+        .fold(f64::INFINITY, f64::min);
+    // The server's own time, above the network's floor: what the relative floor scales with.
+    let server_ms = (stats::median(&randoms).unwrap_or(0.0) - fastest).max(0.0);
+    let times = |attempts: &[Attempt]| -> Vec<f64> {
+        EnumData::usable(attempts).iter().map(|a| a.ms).collect()
+    };
+
+    // A/A control: a random account sampled exactly like a candidate must not stand out.
+    let control = times(&data.control);
+    if control.len() >= 3 {
+        if let Some(t) = test_group(&control, &randoms) {
+            if t.p_value < ALPHA && meets_floor(&t, server_ms) {
+                return Decision::Undecided(format!(
+                    "the A/A control (a random account repeated like a candidate) differed from other random accounts by {:.1} ms (p = {:.4}): timing here is too noisy or per-account state changes it",
+                    t.gap_ms, t.p_value
+                ));
+            }
+        }
+    }
+
+    // Every candidate tried counts in the correction, sampled fully or not.
+    let tests: Vec<(String, Option<GroupTest>)> = data
+        .candidates
+        .iter()
+        .filter(|(_, a)| !a.is_empty())
+        .map(|(name, attempts)| {
+            let t = times(attempts);
+            let test = if t.len() >= 3 {
+                test_group(&t, &randoms)
+            } else {
+                None
+            };
+            (name.clone(), test)
+        })
+        .collect();
+    let p: Vec<f64> = tests
+        .iter()
+        .map(|(_, t)| t.as_ref().map(|t| t.p_value).unwrap_or(1.0))
+        .collect();
+    let rejected = stats::holm(&p, ALPHA);
+    let mut hits: Vec<(String, GroupTest)> = tests
+        .into_iter()
+        .zip(rejected)
+        .filter_map(|((name, t), rej)| {
+            let t = t?;
+            (rej && meets_floor(&t, server_ms)).then_some((name, t))
+        })
+        .collect();
+    hits.sort_by(|a, b| a.1.p_value.total_cmp(&b.1.p_value));
+    if hits.is_empty() {
+        Decision::Same
+    } else {
+        Decision::Differs(hits)
+    }
 }
 
 fn round2(x: f64) -> f64 {
@@ -81,65 +172,19 @@ impl Check for TimingEnumeration {
 
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         let data = ctx.enumeration().await;
-        let randoms: Vec<f64> = EnumData::usable(&data.random)
-            .iter()
-            .map(|a| a.ms)
-            .collect();
-        if randoms.len() < 10 {
-            return Verdict::Incomplete(format!(
-                "only {} timing samples from random accounts (10 needed){}",
-                randoms.len(),
-                data.cut_short
-                    .as_deref()
-                    .map(|r| format!("; {r}"))
-                    .unwrap_or_default()
-            ));
-        }
-        let random_median = stats::median(&randoms).unwrap_or(0.0);
-
-        // A/A control: a random account sampled exactly like a candidate must not stand out.
-        let control: Vec<f64> = EnumData::usable(&data.control)
-            .iter()
-            .map(|a| a.ms)
-            .collect();
-        if control.len() >= 3 {
-            if let Some(t) = test_group(&control, &randoms) {
-                if t.p_value < ALPHA && meets_floor(&t, random_median) {
-                    return Verdict::Incomplete(format!(
-                        "the A/A control (a random account repeated like a candidate) differed from other random accounts by {:.1} ms (p = {:.4}): timing here is too noisy or per-account state changes it",
-                        t.gap_ms, t.p_value
-                    ));
-                }
-            }
-        }
-
-        // Every candidate tried counts in the correction, sampled fully or not.
-        let mut tests: Vec<(String, Option<GroupTest>)> = Vec::new();
-        for (name, attempts) in data.candidates.iter().filter(|(_, a)| !a.is_empty()) {
-            let times: Vec<f64> = EnumData::usable(attempts).iter().map(|a| a.ms).collect();
-            let t = if times.len() >= 3 {
-                test_group(&times, &randoms)
-            } else {
-                None
-            };
-            tests.push((name.clone(), t));
-        }
-        let p: Vec<f64> = tests
-            .iter()
-            .map(|(_, t)| t.as_ref().map(|t| t.p_value).unwrap_or(1.0))
-            .collect();
-        let rejected = stats::holm(&p, ALPHA);
-        let hits: Vec<(String, GroupTest)> = tests
-            .iter()
-            .zip(rejected)
-            .filter_map(|((name, t), rej)| {
-                let t = t.as_ref()?;
-                (rej && meets_floor(t, random_median)).then(|| (name.clone(), t.clone()))
-            })
-            .collect();
-        let Some((name, t)) = hits.first() else {
-            return Verdict::Pass;
+        let hits = match decide(data) {
+            Decision::Undecided(why) => return Verdict::Incomplete(why),
+            Decision::Same => return Verdict::Pass,
+            Decision::Differs(h) => h,
         };
+        let (name, t) = &hits[0];
+        let randoms: Vec<f64> = data.timing_pool().iter().map(|a| a.ms).collect();
+        let random_median = stats::median(&randoms).unwrap_or(0.0);
+        let tested = data
+            .candidates
+            .iter()
+            .filter(|(_, a)| !a.is_empty())
+            .count();
         let cand = data.candidate_attempts(name);
         let cand_times: Vec<f64> = EnumData::usable(cand).iter().map(|a| a.ms).collect();
         let rand_ex = EnumData::usable(&data.random).first().map(|a| (*a).clone());
@@ -152,7 +197,7 @@ impl Check for TimingEnumeration {
                 random_median,
                 randoms.len(),
                 t.p_value,
-                tests.len(),
+                tested,
                 t.delta
             ))
             .evidence_from(cand.iter().take(1).chain(rand_ex.as_ref()))
@@ -162,7 +207,8 @@ impl Check for TimingEnumeration {
             .detail("median_gap_ms", round2(t.gap_ms))
             .detail("candidate_ms", cand_times.into_iter().map(round2).collect::<Vec<_>>())
             .detail("random_median_ms", round2(random_median))
-            .detail("random_samples", randoms.len()),
+            .detail("random_samples", randoms.len())
+
         )
     }
 }

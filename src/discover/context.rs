@@ -56,6 +56,8 @@ pub struct Discovering<'a> {
     resolved: HashMap<String, Option<Url>>,
     /// Final URL → its answer (bodies cut to a small size once read).
     pages: HashMap<String, Rc<Response>>,
+    /// Answers fetched ahead, together, not yet taken by `fetch` (None: the request failed).
+    prefetched: HashMap<String, Option<Response>>,
     /// Pages linked as sign-in pages, still to visit.
     pub to_visit: Vec<Url>,
     pub visited_links: HashSet<String>,
@@ -92,6 +94,7 @@ impl<'a> Discovering<'a> {
             leads: Vec::new(),
             resolved: HashMap::new(),
             pages: HashMap::new(),
+            prefetched: HashMap::new(),
             to_visit: Vec::new(),
             visited_links: HashSet::new(),
             scripts: Vec::new(),
@@ -172,7 +175,11 @@ impl<'a> Discovering<'a> {
                 }
                 None => {}
             }
-            let resp = match self.send(&Request::page(current.clone())).await? {
+            let sent = match self.prefetched.remove(current.as_str()) {
+                Some(r) => r,
+                None => self.send(&Request::page(current.clone())).await?,
+            };
+            let resp = match sent {
                 Some(r) => r,
                 None => {
                     self.resolved.insert(current.to_string(), None);
@@ -210,6 +217,70 @@ impl<'a> Discovering<'a> {
             }));
         }
         Ok(None)
+    }
+
+    /// GET these pages together (at most `--concurrency` in flight), so that the `fetch` of
+    /// each is then answered at once; same-origin redirects among them are fetched ahead too.
+    pub async fn prefetch(&mut self, urls: &[Url]) {
+        let mut wanted: Vec<Url> = urls.to_vec();
+        for _ in 0..=MAX_HOPS {
+            let mut seen = HashSet::new();
+            wanted.retain(|u| {
+                !self.resolved.contains_key(u.as_str())
+                    && !self.prefetched.contains_key(u.as_str())
+                    && seen.insert(u.to_string())
+            });
+            if wanted.is_empty() || self.exhausted {
+                return;
+            }
+            let engine = &self.scanner.engine;
+            let answers = futures_util::future::join_all(wanted.iter().map(|u| async move {
+                (
+                    u.clone(),
+                    engine.send(&Request::page(u.clone()), None).await,
+                )
+            }))
+            .await;
+            let mut next = Vec::new();
+            for (url, answer) in answers {
+                match answer {
+                    Ok(resp) => {
+                        let hop = (300..400)
+                            .contains(&resp.status)
+                            .then(|| resp.header("location").and_then(|l| url.join(l).ok()))
+                            .flatten()
+                            .filter(|n| engine.same_origin(n) && *n != url);
+                        next.extend(hop);
+                        self.prefetched.insert(url.to_string(), Some(resp));
+                    }
+                    // Left for `fetch`, which meets the exhaustion again and reports it.
+                    Err(e) if e.is_exhaustion() => self.exhausted = true,
+                    Err(_) => {
+                        self.prefetched.insert(url.to_string(), None);
+                    }
+                }
+            }
+            wanted = next;
+        }
+    }
+
+    /// Send these discovery requests together (at most `--concurrency` in flight); the answers
+    /// come back in the order asked, as [`Discovering::send`] gives them.
+    pub async fn send_all(&mut self, reqs: &[Request]) -> Vec<Result<Option<Response>, HttpError>> {
+        let engine = &self.scanner.engine;
+        let answers =
+            futures_util::future::join_all(reqs.iter().map(|r| engine.send(r, None))).await;
+        answers
+            .into_iter()
+            .map(|a| match a {
+                Ok(resp) => Ok(Some(resp)),
+                Err(e) if e.is_exhaustion() => {
+                    self.exhausted = true;
+                    Err(e)
+                }
+                Err(_) => Ok(None),
+            })
+            .collect()
     }
 
     /// Send one discovery request. Budget or deadline exhaustion marks discovery exhausted and

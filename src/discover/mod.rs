@@ -147,45 +147,69 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
     let mut confirmed: Vec<Confirmed> = Vec::new();
     let mut rejected = Vec::new();
     let mut unconfirmed = Vec::new();
-    for lead in leads.into_iter().take(MAX_LEADS) {
-        if confirmed.len() >= MAX_SURFACES {
-            break;
-        }
-        let key = lead.key();
-        if confirmed.iter().any(|c| {
-            let mut u = c.surface.url.clone();
-            u.set_query(None);
-            c.surface.method == key.0 && u.as_str() == key.1
-        }) {
-            continue;
-        }
-        scanner
-            .progress
-            .step(&format!("confirming sign-in candidate {} {}", key.0, key.1));
-        let declared = matches!(&lead, Lead::Known(s) if !matches!(s.kind, crate::report::SurfaceKind::Basic | crate::report::SurfaceKind::Digest));
-        let result = match lead {
-            Lead::Known(s) => confirm::confirm_known(scanner, *s, framework).await,
-            Lead::Post { url, source } => {
-                confirm::confirm_post(scanner, url, source, framework, &cx.client_ids).await
+    // Confirm the leads in priority order, as many at once as surfaces are still wanted.
+    let mut queue = leads.into_iter().take(MAX_LEADS).peekable();
+    while confirmed.len() < MAX_SURFACES && queue.peek().is_some() {
+        let mut batch: Vec<Lead> = Vec::new();
+        while batch.len() < MAX_SURFACES - confirmed.len() {
+            let Some(lead) = queue.next() else { break };
+            let key = lead.key();
+            let same = |u: &url::Url, method: &str| {
+                let mut u = u.clone();
+                u.set_query(None);
+                method == key.0 && u.as_str() == key.1
+            };
+            if confirmed
+                .iter()
+                .any(|c| same(&c.surface.url, &c.surface.method))
+                || batch.iter().any(|b| b.key() == key)
+            {
+                continue;
             }
-        };
-        match result {
-            Ok(c) => {
-                scanner.progress.detail(&format!(
-                    "confirmed {} ({})",
-                    c.surface.label(),
-                    c.surface.kind.as_str()
-                ));
-                confirmed.push(c);
-            }
-            Err(why) => {
-                scanner
-                    .progress
-                    .detail(&format!("not a sign-in: {} {}: {why}", key.0, key.1));
-                if (declared || why.contains("invalid_client")) && !why.contains("budget") {
-                    unconfirmed.push(format!("{} {}: {why}", key.0, key.1));
+            scanner
+                .progress
+                .step(&format!("confirming sign-in candidate {} {}", key.0, key.1));
+            batch.push(lead);
+        }
+        let client_ids = &cx.client_ids;
+        let results =
+            futures_util::future::join_all(batch.iter().cloned().map(|lead| async move {
+                match lead {
+                    Lead::Known(s) => confirm::confirm_known(scanner, *s, framework).await,
+                    Lead::Post { url, source } => {
+                        confirm::confirm_post(scanner, url, source, framework, client_ids).await
+                    }
                 }
-                rejected.push(format!("{} {}: {why}", key.0, key.1));
+            }))
+            .await;
+        for (lead, result) in batch.iter().zip(results) {
+            let key = lead.key();
+            let declared = matches!(lead, Lead::Known(s) if !matches!(s.kind, crate::report::SurfaceKind::Basic | crate::report::SurfaceKind::Digest));
+            match result {
+                Ok(c) => {
+                    // Two leads (a page and its form's action) may confirm one surface.
+                    if confirmed.iter().any(|x| {
+                        x.surface.method == c.surface.method && x.surface.url == c.surface.url
+                    }) || confirmed.len() >= MAX_SURFACES
+                    {
+                        continue;
+                    }
+                    scanner.progress.detail(&format!(
+                        "confirmed {} ({})",
+                        c.surface.label(),
+                        c.surface.kind.as_str()
+                    ));
+                    confirmed.push(c);
+                }
+                Err(why) => {
+                    scanner
+                        .progress
+                        .detail(&format!("not a sign-in: {} {}: {why}", key.0, key.1));
+                    if (declared || why.contains("invalid_client")) && !why.contains("budget") {
+                        unconfirmed.push(format!("{} {}: {why}", key.0, key.1));
+                    }
+                    rejected.push(format!("{} {}: {why}", key.0, key.1));
+                }
             }
         }
     }

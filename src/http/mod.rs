@@ -4,7 +4,7 @@
 
 pub mod jar;
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -231,6 +231,8 @@ impl Response {
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     pub max_requests: u32,
+    /// Most requests in flight at once (each on its own kept-alive connection).
+    pub concurrency: usize,
     pub timeout: Duration,
     pub deadline: Instant,
     pub insecure: bool,
@@ -245,17 +247,39 @@ pub struct Engine {
     origin: url::Origin,
     cfg: EngineConfig,
     used: AtomicU32,
+    /// One permit per request in flight: the `--concurrency` cap, for every caller at once.
+    permits: tokio::sync::Semaphore,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
     user_agent: String,
     log: Mutex<Option<Logger>>,
 }
 
+/// Counts a request in flight for as long as it lives.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(count: &'a AtomicUsize, max: &AtomicUsize) -> InFlight<'a> {
+        let now = count.fetch_add(1, Ordering::SeqCst) + 1;
+        max.fetch_max(now, Ordering::SeqCst);
+        InFlight(count)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Engine {
     pub fn new(target: &Url, cfg: EngineConfig) -> Result<Engine, HttpError> {
+        let slots = cfg.concurrency.max(1);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .danger_accept_invalid_certs(cfg.insecure)
             .connect_timeout(connect_timeout(cfg.timeout))
-            .pool_max_idle_per_host(4)
+            .pool_max_idle_per_host(cfg.concurrency.max(1))
             .tcp_nodelay(true)
             .no_proxy()
             .build()
@@ -265,6 +289,9 @@ impl Engine {
             origin: target.origin(),
             cfg,
             used: AtomicU32::new(0),
+            permits: tokio::sync::Semaphore::new(slots),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
             user_agent: user_agent(),
             log: Mutex::new(None),
         })
@@ -279,6 +306,16 @@ impl Engine {
 
     pub fn requests_used(&self) -> u32 {
         self.used.load(Ordering::SeqCst)
+    }
+
+    /// The most requests that were in flight at once so far.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Requests allowed in flight at once.
+    pub fn concurrency(&self) -> usize {
+        self.cfg.concurrency.max(1)
     }
 
     pub fn requests_left(&self) -> u32 {
@@ -347,6 +384,13 @@ impl Engine {
                 .header(reqwest::header::CONTENT_TYPE, &body.content_type)
                 .body(body.bytes.clone());
         }
+        // Wait for a slot (the request is already counted against the budget), then time it
+        // from the moment it may go out: the wait for a slot is keyhole's, not the server's.
+        let _permit = match tokio::time::timeout(self.time_left(), self.permits.acquire()).await {
+            Ok(Ok(p)) => p,
+            _ => return Err(HttpError::Deadline),
+        };
+        let _counted = InFlight::enter(&self.in_flight, &self.max_in_flight);
         // The per-request timeout, never past the scan deadline.
         let limit = self.cfg.timeout.min(self.time_left());
         let connect_limit = connect_timeout(self.cfg.timeout).min(limit);
@@ -595,6 +639,7 @@ mod tests {
             &target,
             EngineConfig {
                 max_requests: 0,
+                concurrency: 8,
                 timeout: Duration::from_secs(1),
                 deadline: Instant::now() + Duration::from_secs(5),
                 insecure: false,

@@ -7,7 +7,7 @@
 
 use rand::seq::SliceRandom;
 
-use super::{Attempt, Client, ProbeError, Prober};
+use super::{Attempt, Client, Planned, ProbeError, Prober};
 use crate::analysis::classify::{Class, ThrottleKind};
 use crate::analysis::stats;
 use crate::scan::Role;
@@ -25,6 +25,14 @@ pub const DEFAULT_CANDIDATES: &[&str] = &[
     "bob",
     "support",
 ];
+
+/// Attempts of the enumeration sample in flight together: an account under test and one random
+/// account. The random accounts that shared a wave with a candidate are volume, not timing
+/// samples (a server that takes one request at a time delays them too).
+const ENUM_WAVE: usize = 2;
+
+/// Candidates tried on an endpoint whose every answer is slow (a costly password hash).
+const SLOW_CANDIDATES: usize = 6;
 
 /// Candidates that get stage-2 attempts at most.
 const MAX_SUSPECTS: usize = 4;
@@ -54,6 +62,21 @@ impl EnumData {
             .find(|(n, _)| n == name)
             .map(|(_, a)| a.as_slice())
             .unwrap_or(&[])
+    }
+
+    /// The random accounts' usable attempts that timing may compare with: those whose wave held
+    /// no candidate (a candidate that exists may have delayed its whole wave).
+    pub fn timing_pool(&self) -> Vec<&Attempt> {
+        let tainted: std::collections::HashSet<u32> = self
+            .sequence
+            .iter()
+            .filter(|a| matches!(a.role, Role::Candidate | Role::Owned))
+            .filter_map(|a| a.wave)
+            .collect();
+        EnumData::usable(&self.random)
+            .into_iter()
+            .filter(|a| a.wave.is_none_or(|w| !tainted.contains(&w)))
+            .collect()
     }
 
     /// Usable (not throttled, answered) attempts of a set.
@@ -177,10 +200,22 @@ impl Prober<'_> {
             ..Default::default()
         };
 
+        // An endpoint that hashes every attempt slowly gets fewer, better-placed samples: fewer
+        // guesses, so that the Holm correction over them needs fewer random accounts.
+        let slow = self.is_slow_endpoint();
+        let (candidates, pool) = if slow {
+            (&candidates[..candidates.len().min(SLOW_CANDIDATES)], 14)
+        } else {
+            (candidates, 20)
+        };
+        // A partner for every account under test, and the pool the timing check compares with.
+        let randoms = candidates.len() + 1 + pool;
+        data.candidates.truncate(candidates.len());
+
         // Stage 1: every candidate once, the control once, random accounts.
         let mut plan: Vec<Item> = candidates.iter().cloned().map(Item::Candidate).collect();
         plan.push(Item::Control);
-        plan.extend((0..20).map(|_| Item::Random));
+        plan.extend((0..randoms).map(|_| Item::Random));
         plan.shuffle(&mut rand::thread_rng());
         // Start with two random accounts so a tarpit baseline exists early.
         plan.insert(0, Item::Random);
@@ -200,7 +235,11 @@ impl Prober<'_> {
         }
 
         // Stage 2: two more attempts for the candidates that stood out, the control, randoms.
+        // Without a suspect there is nothing to confirm: the volume probes take over.
         let suspects = self.suspects(&data, owned.as_deref());
+        if suspects.is_empty() {
+            return data;
+        }
         let mut plan: Vec<Item> = Vec::new();
         for s in &suspects {
             plan.push(Item::Candidate(s.clone()));
@@ -208,7 +247,9 @@ impl Prober<'_> {
         }
         plan.push(Item::Control);
         plan.push(Item::Control);
-        plan.extend((0..(10 + 3 * suspects.len())).map(|_| Item::Random));
+        let more = if slow { 6 } else { 10 };
+        let partners = 2 * suspects.len() + 2;
+        plan.extend((0..(partners + more + 3 * suspects.len())).map(|_| Item::Random));
         plan.shuffle(&mut rand::thread_rng());
         self.run_plan(
             client,
@@ -222,7 +263,9 @@ impl Prober<'_> {
         data
     }
 
-    /// Run a plan; false when sampling must end (throttle, budget, deadline).
+    /// Run a plan, a wave of attempts at a time; false when sampling must end (throttle, budget,
+    /// deadline). The plan is shuffled, so every wave mixes random accounts, candidates and the
+    /// control alike, and whatever the server's contention does to one wave it does to all three.
     async fn run_plan(
         &self,
         client: &mut Client,
@@ -233,99 +276,139 @@ impl Prober<'_> {
         data: &mut EnumData,
     ) -> bool {
         let id = self.identifier();
-        for item in plan {
-            if self.short_of(reserve) {
+        let mut items = plan.into_iter().peekable();
+        let mut deferred: std::collections::VecDeque<Item> = std::collections::VecDeque::new();
+        while items.peek().is_some() || !deferred.is_empty() {
+            let room = self.affordable(self.wave_width().min(ENUM_WAVE), reserve);
+            if room == 0 {
                 data.cut_short =
                     Some("the request budget was kept for the throttling probes".into());
                 return false;
             }
-            let (name, role) = match &item {
-                Item::Random => (self.scanner.random_account(id), Role::Random),
-                Item::Control => (control_name.to_string(), Role::Control),
-                Item::Candidate(c) if Some(c.as_str()) == owned => (c.clone(), Role::Owned),
-                Item::Candidate(c) => {
-                    if self.scanner.attempts_left(c) == 0
-                        || data.locked.iter().any(|l| &l.account == c)
-                    {
-                        continue;
+            // The next wave: skip candidates that may not be tried again, and put at most one
+            // account under test (a candidate or the control) in a wave, with random accounts.
+            // On a server that takes one request at a time, an existing account's slow hash
+            // delays its whole wave: only one account can have caused it.
+            let mut wave: Vec<(Item, String, Role)> = Vec::new();
+            let mut later: Vec<Item> = Vec::new();
+            while wave.len() < room {
+                let Some(item) = deferred.pop_front().or_else(|| items.next()) else {
+                    break;
+                };
+                let subject_taken = wave.iter().any(|(i, _, _)| !matches!(i, Item::Random));
+                if !matches!(item, Item::Random) && subject_taken {
+                    later.push(item);
+                    continue;
+                }
+                let (name, role) = match &item {
+                    Item::Random => (self.scanner.random_account(id), Role::Random),
+                    Item::Control => (control_name.to_string(), Role::Control),
+                    Item::Candidate(c) if Some(c.as_str()) == owned => (c.clone(), Role::Owned),
+                    Item::Candidate(c) => {
+                        if self.scanner.attempts_left(c) == 0
+                            || data.locked.iter().any(|l| &l.account == c)
+                        {
+                            continue;
+                        }
+                        (c.clone(), Role::Candidate)
                     }
-                    (c.clone(), Role::Candidate)
-                }
-            };
-            let attempt = match self.attempt(client, &name, role, &[]).await {
-                Ok(a) => a,
-                Err(ProbeError::Safety(_)) => continue,
-                Err(e) => {
-                    data.cut_short = Some(format!("sampling stopped: {e}"));
-                    return false;
-                }
-            };
-            let tarpit = role == Role::Random && self.looks_tarpitted(&data.random, &attempt);
-            let mut attempt = attempt;
-            if tarpit {
-                attempt.class = Class::Throttled(ThrottleKind::Tarpit);
+                };
+                wave.push((item, name, role));
             }
-            data.sequence.push(attempt.clone());
-            let throttled = attempt.is_throttled()
-                && (attempt.class != Class::Throttled(ThrottleKind::Dropped)
-                    || data
-                        .sequence
-                        .iter()
-                        .rev()
-                        .nth(1)
-                        .is_some_and(|p| p.is_throttled()));
-            match item {
-                Item::Random => data.random.push(attempt.clone()),
-                Item::Control => data.control.push(attempt.clone()),
-                Item::Candidate(c) => {
-                    if let Some((_, v)) = data.candidates.iter_mut().find(|(n, _)| *n == c) {
-                        v.push(attempt.clone());
-                    }
+            deferred.extend(later);
+            if wave.is_empty() {
+                if deferred.is_empty() {
+                    break;
                 }
-            }
-            if throttled && matches!(role, Role::Candidate | Role::Owned) {
-                // Maybe a lockout of that account alone: go on; the next random attempt tells.
-                data.locked.push(attempt);
                 continue;
             }
-            if throttled {
-                data.cut_short = Some(format!(
-                    "a throttle ({}) ended the sample after {} attempts",
-                    describe(&attempt),
-                    data.sequence.len()
-                ));
-                data.throttled = Some(attempt);
+            let planned: Vec<Planned> = wave.iter().map(|(_, n, r)| (n.clone(), *r)).collect();
+            let results = self.wave(client, &planned, &[]).await;
+            let mut stop: Option<String> = None;
+            let mut randoms_now: Vec<f64> = Vec::new();
+            for ((item, _, role), result) in wave.into_iter().zip(results) {
+                let attempt = match result {
+                    Ok(a) => a,
+                    Err(ProbeError::Safety(_)) => continue,
+                    Err(e) => {
+                        stop.get_or_insert(format!("sampling stopped: {e}"));
+                        continue;
+                    }
+                };
+                if role == Role::Random && attempt.ms.is_finite() && !attempt.is_throttled() {
+                    randoms_now.push(attempt.ms);
+                }
+                data.sequence.push(attempt.clone());
+                let throttled = attempt.is_throttled()
+                    && (attempt.class != Class::Throttled(ThrottleKind::Dropped)
+                        || data
+                            .sequence
+                            .iter()
+                            .rev()
+                            .nth(1)
+                            .is_some_and(|p| p.is_throttled()));
+                match item {
+                    Item::Random => data.random.push(attempt.clone()),
+                    Item::Control => data.control.push(attempt.clone()),
+                    Item::Candidate(c) => {
+                        if let Some((_, v)) = data.candidates.iter_mut().find(|(n, _)| *n == c) {
+                            v.push(attempt.clone());
+                        }
+                    }
+                }
+                if throttled && matches!(role, Role::Candidate | Role::Owned) {
+                    // Maybe a lockout of that account alone: go on; random attempts tell.
+                    data.locked.push(attempt);
+                    continue;
+                }
+                if throttled && data.throttled.is_none() {
+                    stop = Some(format!(
+                        "a throttle ({}) ended the sample after {} attempts",
+                        describe(&attempt),
+                        data.sequence.len()
+                    ));
+                    data.throttled = Some(attempt);
+                }
+            }
+            if data.throttled.is_none() && stop.is_none() {
+                // A slow wave: a growing delay, or only the wave's own contention? Attempts
+                // alone tell; they count as volume, not as timing samples (they met no
+                // contention, unlike the wave's).
+                let base = self.base_ms.unwrap_or(f64::NAN);
+                let scanner = self.scanner;
+                let (alone, tarpit, err) = self
+                    .tell_delay(
+                        client,
+                        stats::median(&randoms_now),
+                        base,
+                        Role::Random,
+                        reserve,
+                        &mut || scanner.random_account(id),
+                    )
+                    .await;
+                data.sequence.extend(alone);
+                if tarpit {
+                    let last = data.sequence.last().cloned();
+                    stop = Some(format!(
+                        "a throttle (a growing delay) ended the sample after {} attempts",
+                        data.sequence.len()
+                    ));
+                    data.throttled = last;
+                } else if let Some(e) = err {
+                    stop = Some(format!("sampling stopped: {e}"));
+                }
+            }
+            if let Some(why) = stop {
+                data.cut_short = Some(why);
                 return false;
             }
         }
         true
     }
 
-    /// A random-account attempt far slower than the first ones, twice in a row, is a tarpit.
-    fn looks_tarpitted(&self, randoms: &[Attempt], current: &Attempt) -> bool {
-        let times: Vec<f64> = randoms
-            .iter()
-            .filter(|a| a.ms.is_finite())
-            .map(|a| a.ms)
-            .collect();
-        // The endpoint's usual time: from before any volume (the confirming rejections), else
-        // from the first random accounts.
-        let base = match self.base_ms {
-            Some(_) if times.is_empty() || !current.ms.is_finite() => return false,
-            Some(b) => b,
-            None if times.len() < 3 || !current.ms.is_finite() => return false,
-            None => stats::median(&times[..times.len().min(5)]).unwrap_or(0.0),
-        };
-        let slow = |ms: f64| ms > (base * 4.0).max(base + 300.0);
-        slow(current.ms)
-            && randoms
-                .last()
-                .is_some_and(|p| p.ms.is_finite() && slow(p.ms))
-    }
-
     /// Candidates whose stage-1 answer stood out from the random accounts'.
     fn suspects(&self, data: &EnumData, owned: Option<&str>) -> Vec<String> {
-        let randoms = EnumData::usable(&data.random);
+        let randoms = data.timing_pool();
         let times: Vec<f64> = randoms.iter().map(|a| a.ms).collect();
         let (lo, hi) = (
             times.iter().cloned().fold(f64::INFINITY, f64::min),

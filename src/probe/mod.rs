@@ -34,19 +34,40 @@ impl ProbeError {
 }
 
 /// One logical client: its cookies and the latest hidden fields of the form it is filling in.
+///
+/// Attempts sent together go out on the client's lanes: each lane is a connection of the same
+/// client (the same cookies, from the same address) with its own form tokens and challenge.
 #[derive(Debug, Default)]
 pub struct Client {
-    pub jar: Jar,
+    pub jar: std::sync::Arc<Jar>,
     hidden: Option<Vec<(String, String)>>,
     /// The latest Digest challenge and the nonce count used with it.
     digest: Option<(digest::Challenge, u32)>,
+    /// The client's further lanes, made on first need and kept (with their form tokens).
+    lanes: Vec<Client>,
+    /// How slow a wave of this client's attempts was when attempts alone were not: the
+    /// contention of a wave, which later waves are judged by.
+    pub contended_ms: Option<f64>,
+    /// Waves sent so far (their numbers).
+    waves: u32,
 }
 
 impl Client {
     pub fn new() -> Client {
         Client::default()
     }
+
+    /// Another lane of this client: the same cookies, its own tokens.
+    fn lane(&self) -> Client {
+        Client {
+            jar: self.jar.clone(),
+            ..Client::default()
+        }
+    }
 }
+
+/// One attempt to make in a wave: the account and its role.
+pub type Planned = (String, Role);
 
 /// One credential attempt and what came of it.
 #[derive(Debug, Clone)]
@@ -64,6 +85,8 @@ pub struct Attempt {
     pub norm: String,
     /// Time to response headers, in milliseconds.
     pub ms: f64,
+    /// The wave of concurrent attempts it went out in (None: alone).
+    pub wave: Option<u32>,
 }
 
 impl Attempt {
@@ -138,7 +161,7 @@ impl<'a> Prober<'a> {
         let (final_url, resp) = self
             .scanner
             .engine
-            .get_following(&page, Some(&client.jar), 3)
+            .get_following(&page, Some(&*client.jar), 3)
             .await?;
         self.form_hidden_from(&resp, &final_url)
             .ok_or(ProbeError::FormGone)
@@ -198,7 +221,7 @@ impl<'a> Prober<'a> {
         if client.digest.is_none() {
             let mut probe = Request::get(self.surface.url.clone());
             probe.method = self.surface.method.clone();
-            let resp = self.scanner.engine.send(&probe, Some(&client.jar)).await?;
+            let resp = self.scanner.engine.send(&probe, Some(&*client.jar)).await?;
             let ch = digest::parse_challenge(resp.headers_all("www-authenticate"))
                 .ok_or(ProbeError::NoChallenge)?;
             client.digest = Some((ch, 0));
@@ -217,6 +240,91 @@ impl<'a> Prober<'a> {
             password,
             *nc,
         ))
+    }
+
+    /// Attempts that may be sent together on this surface. A Digest nonce is used in sequence.
+    pub fn wave_width(&self) -> usize {
+        if self.surface.kind == SurfaceKind::Digest {
+            1
+        } else {
+            self.scanner.engine.concurrency()
+        }
+    }
+
+    /// How many attempts the budget allows now, keeping `reserve` requests (and the share of
+    /// later surfaces) back, at most `want`.
+    pub fn affordable(&self, want: usize, reserve: u32) -> usize {
+        let left = self
+            .scanner
+            .engine
+            .requests_left()
+            .saturating_sub(reserve.saturating_add(self.leave_for_others));
+        want.min((left / self.cost()) as usize)
+    }
+
+    /// Send these attempts together, one per lane of `client`, and return their outcomes in the
+    /// order planned. Forms whose tokens are tied to a session get lanes with their own cookies
+    /// (a token fetched on one lane would not match the session cookie another lane just set).
+    pub async fn wave(
+        &self,
+        client: &mut Client,
+        planned: &[Planned],
+        headers: &[(String, String)],
+    ) -> Vec<Result<Attempt, ProbeError>> {
+        if planned.is_empty() {
+            return Vec::new();
+        }
+        let mut extra = self.take_lanes(client, planned.len());
+        let results = {
+            let lanes = std::iter::once(&mut *client).chain(extra.iter_mut());
+            let futures = lanes
+                .zip(planned)
+                .map(|(lane, (account, role))| self.attempt(lane, account, *role, headers));
+            futures_util::future::join_all(futures).await
+        };
+        client.lanes = extra;
+        client.waves += 1;
+        let number = client.waves;
+        results
+            .into_iter()
+            .map(|r| {
+                r.map(|mut a| {
+                    a.wave = (planned.len() > 1).then_some(number);
+                    a
+                })
+            })
+            .collect()
+    }
+
+    /// The further lanes of `client` that `n` requests sent together need (put them back in
+    /// `client.lanes` afterwards, so their tokens are kept).
+    fn take_lanes(&self, client: &mut Client, n: usize) -> Vec<Client> {
+        let own_jars = self.surface.kind == SurfaceKind::HtmlForm && self.surface.has_hidden;
+        let mut extra = std::mem::take(&mut client.lanes);
+        while extra.len() + 1 < n {
+            extra.push(if own_jars {
+                Client::new()
+            } else {
+                client.lane()
+            });
+        }
+        extra
+    }
+
+    /// Send requests that are not proper sign-ins together, one per lane; outcomes in order.
+    pub async fn send_raw_all(
+        &self,
+        client: &mut Client,
+        reqs: Vec<Request>,
+    ) -> Vec<Result<Attempt, ProbeError>> {
+        let mut extra = self.take_lanes(client, reqs.len());
+        let results = {
+            let lanes = std::iter::once(&mut *client).chain(extra.iter_mut());
+            let futures = lanes.zip(reqs).map(|(lane, r)| self.send_raw(lane, r));
+            futures_util::future::join_all(futures).await
+        };
+        client.lanes = extra;
+        results
     }
 
     /// Send a request that is not a proper sign-in (for confirmation and debug probes).
@@ -240,7 +348,7 @@ impl<'a> Prober<'a> {
         password: &str,
         role: Role,
     ) -> Result<Attempt, HttpError> {
-        match self.scanner.engine.send(&req, Some(&client.jar)).await {
+        match self.scanner.engine.send(&req, Some(&*client.jar)).await {
             Ok(mut resp) => {
                 if self.surface.kind == SurfaceKind::HtmlForm && self.surface.has_hidden {
                     client.hidden = self.form_hidden_from(&resp, &req.url);
@@ -267,6 +375,7 @@ impl<'a> Prober<'a> {
                     error: None,
                     class,
                     norm,
+                    wave: None,
                 })
             }
             Err(e) if e.is_exhaustion() || matches!(e, HttpError::OtherOrigin(_)) => Err(e),
@@ -290,6 +399,7 @@ impl<'a> Prober<'a> {
                     error: Some(e),
                     class,
                     norm: String::new(),
+                    wave: None,
                 })
             }
         }

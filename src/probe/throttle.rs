@@ -4,7 +4,9 @@
 //! slower than the endpoint's usual time, twice in a row) or dropped connections twice in a row.
 
 use super::enumeration::EnumData;
-use super::{Attempt, Client, Prober};
+use std::time::Instant;
+
+use super::{Attempt, Client, Planned, ProbeError, Prober};
 use crate::analysis::classify::{Class, ThrottleKind};
 use crate::analysis::stats;
 use crate::scan::Role;
@@ -41,6 +43,8 @@ pub struct Burst {
     /// The account the one-account pattern used.
     pub account: Option<String>,
     pub cut_short: Option<String>,
+    /// Each wave of concurrent attempts that were all answered: its size and wall time in ms.
+    pub waves: Vec<(usize, f64)>,
 }
 
 impl Burst {
@@ -75,7 +79,85 @@ impl ThrottleData {
     }
 }
 
+/// An endpoint whose usual rejection takes this long (a costly password hash, a delay) gets the
+/// smaller volume plan: every attempt costs the server real work.
+pub const SLOW_ENDPOINT_MS: f64 = 100.0;
+/// Many-account attempts on a slow endpoint.
+pub const SLOW_SPRAY_ATTEMPTS: usize = 30;
+/// From this usual time on, a delay that does not grow is reported as an observation with the
+/// rate parallel attempts get through at.
+pub const CONSTANT_DELAY_MS: f64 = 300.0;
+
+/// A delay on every failure that does not grow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstantDelay {
+    /// The usual time of a rejection.
+    pub ms: f64,
+    /// Failed sign-ins per second that waves of parallel attempts got through.
+    pub parallel_per_s: f64,
+    /// Failed sign-ins per second that one attempt at a time gets through.
+    pub sequential_per_s: f64,
+    /// The most attempts that were in flight together.
+    pub width: usize,
+}
+
+impl ConstantDelay {
+    /// Parallel attempts got through no faster than one at a time: the delay is per client
+    /// (each failure waits for the one before), which limits the client like a throttle.
+    pub fn serialised(&self) -> bool {
+        self.width > 1 && self.parallel_per_s < 1.5 * self.sequential_per_s
+    }
+
+    pub fn summary(&self) -> String {
+        if self.serialised() {
+            format!(
+                "every failed sign-in waits about {:.0} ms and parallel attempts from one client wait for each other ({:.1} per second with {} in flight, {:.1} one at a time): the delay limits each client",
+                self.ms, self.parallel_per_s, self.width, self.sequential_per_s
+            )
+        } else {
+            format!(
+                "every failed sign-in waits about {:.0} ms, but the delay does not grow and is not per client: {} parallel attempts from one client got through at {:.1} per second ({:.1} one at a time)",
+                self.ms, self.width, self.parallel_per_s, self.sequential_per_s
+            )
+        }
+    }
+}
+
+impl ThrottleData {
+    /// The constant delay seen, when the endpoint is that slow and nothing else throttled it.
+    pub fn constant_delay(&self) -> Option<ConstantDelay> {
+        if self.base_ms.is_nan()
+            || self.base_ms < CONSTANT_DELAY_MS
+            || self.spray.throttled()
+            || self.one.as_ref().is_some_and(Burst::throttled)
+        {
+            return None;
+        }
+        let waves: Vec<(usize, f64)> = self
+            .spray
+            .waves
+            .iter()
+            .chain(self.one.iter().flat_map(|b| b.waves.iter()))
+            .copied()
+            .collect();
+        let n: usize = waves.iter().map(|w| w.0).sum();
+        let ms: f64 = waves.iter().map(|w| w.1).sum();
+        let width = waves.iter().map(|w| w.0).max()?;
+        (ms > 0.0).then(|| ConstantDelay {
+            ms: self.base_ms,
+            parallel_per_s: n as f64 * 1000.0 / ms,
+            sequential_per_s: 1000.0 / self.base_ms,
+            width,
+        })
+    }
+}
+
 impl Prober<'_> {
+    /// Whether every answer of this endpoint is slow (measured before any volume probe).
+    pub fn is_slow_endpoint(&self) -> bool {
+        self.base_ms.is_some_and(|b| b >= SLOW_ENDPOINT_MS)
+    }
+
     /// Requests one attempt costs: a form with per-request tokens may need its page first.
     pub fn cost(&self) -> u32 {
         if self.surface.kind == crate::report::SurfaceKind::HtmlForm && self.surface.has_hidden {
@@ -110,6 +192,7 @@ impl Prober<'_> {
             (None, None) => f64::NAN,
         };
         let id = self.identifier();
+        let slow = self.is_slow_endpoint() || base_ms >= SLOW_ENDPOINT_MS;
 
         let mut spray = Burst {
             pattern: Pattern::Spray,
@@ -120,6 +203,7 @@ impl Prober<'_> {
             still_throttled: false,
             account: None,
             cut_short: None,
+            waves: Vec::new(),
         };
         match &enumeration.throttled {
             Some(t) if t.role == Role::Random => {
@@ -129,13 +213,16 @@ impl Prober<'_> {
             }
             _ => {
                 // A throttle on a repeated account may be per account: fresh accounts decide.
-                let budget = if enumeration.throttled.is_some() {
-                    // keep going as a full spray burst, the repeated-account throttle aside
-                    SPRAY_ATTEMPTS.max(spray.prior + 4) - spray.prior
+                let target = if slow {
+                    SLOW_SPRAY_ATTEMPTS
                 } else {
                     SPRAY_ATTEMPTS
-                        .saturating_sub(spray.prior)
-                        .max(SPRAY_EXTRA_MIN)
+                };
+                let budget = if enumeration.throttled.is_some() {
+                    // keep going as a full spray burst, the repeated-account throttle aside
+                    target.max(spray.prior + 4) - spray.prior
+                } else {
+                    target.saturating_sub(spray.prior).max(SPRAY_EXTRA_MIN)
                 };
                 let reserve = BYPASS_RESERVE + self.cost() * ONE_ACCOUNT_ATTEMPTS as u32;
                 self.run_burst(client, &mut spray, budget, reserve, base_ms, || {
@@ -163,16 +250,17 @@ impl Prober<'_> {
                 still_throttled: false,
                 account: Some(account.clone()),
                 cut_short: None,
+                waves: Vec::new(),
             };
             // Reuse the client: a per-client throttle must see the same client.
-            self.run_burst(
-                client,
-                &mut one,
-                ONE_ACCOUNT_ATTEMPTS,
-                BYPASS_RESERVE,
-                base_ms,
-                || account.clone(),
-            )
+            let attempts = if slow {
+                crate::checks::MIN_VOLUME_ATTEMPTS
+            } else {
+                ONE_ACCOUNT_ATTEMPTS
+            };
+            self.run_burst(client, &mut one, attempts, BYPASS_RESERVE, base_ms, || {
+                account.clone()
+            })
             .await;
             if one.throttled() {
                 // Was that the account's lockout, or a per-client limit that the one-account
@@ -192,6 +280,57 @@ impl Prober<'_> {
         }
     }
 
+    /// After a wave whose median time was `wave_ms`: was it slow because of a growing delay (a
+    /// tarpit, a throttle) or only because its attempts contended with each other? A wave far
+    /// slower than the endpoint's usual time is followed by attempts alone, at most two: when
+    /// both are far slower too, the delay is the server's (they come back marked
+    /// [`ThrottleKind::Tarpit`] and the second return value is true); when one is not, the
+    /// wave's time is remembered as the contention level, which later waves are judged by.
+    pub async fn tell_delay(
+        &self,
+        client: &mut Client,
+        wave_ms: Option<f64>,
+        base_ms: f64,
+        role: Role,
+        reserve: u32,
+        next_account: &mut (dyn FnMut() -> String + Send),
+    ) -> (Vec<Attempt>, bool, Option<ProbeError>) {
+        let mut alone = Vec::new();
+        let Some(wave_ms) = wave_ms else {
+            return (alone, false, None);
+        };
+        if !is_slow(wave_ms, client.contended_ms.unwrap_or(base_ms)) {
+            return (alone, false, None);
+        }
+        for _ in 0..2 {
+            if self.affordable(1, reserve) == 0 {
+                break;
+            }
+            let mut a = match self.attempt(client, &next_account(), role, &[]).await {
+                Ok(a) => a,
+                Err(e) => return (alone, false, Some(e)),
+            };
+            let slow = !a.is_throttled() && is_slow(a.ms, base_ms);
+            if slow {
+                a.class = Class::Throttled(ThrottleKind::Tarpit);
+            }
+            let answered = a.response.is_some();
+            alone.push(a);
+            if !slow {
+                if answered {
+                    client.contended_ms = Some(wave_ms);
+                }
+                return (alone, false, None);
+            }
+        }
+        let tarpit = alone.len() == 2;
+        (alone, tarpit, None)
+    }
+
+    /// Send up to `max` attempts of a pattern in waves of concurrent attempts. A limiter counts
+    /// requests whatever their order, so a wave trips it just as a sequence does. A wave that is
+    /// far slower than the endpoint's usual time is followed by one attempt alone: contention
+    /// from the wave itself slows a wave, a growing delay (a tarpit) slows the lone attempt too.
     async fn run_burst(
         &self,
         client: &mut Client,
@@ -199,7 +338,7 @@ impl Prober<'_> {
         max: usize,
         reserve: u32,
         base_ms: f64,
-        mut next_account: impl FnMut() -> String,
+        mut next_account: impl FnMut() -> String + Send,
     ) {
         let role = if burst.pattern == Pattern::OneAccount
             && self.scanner.cfg.username.as_deref() == burst.account.as_deref()
@@ -209,51 +348,108 @@ impl Prober<'_> {
             Role::Random
         };
         let mut consecutive = 0;
-        for _ in 0..max {
-            if self.short_of(reserve) {
+        let mut sent = 0;
+        while sent < max {
+            let width = self.affordable(self.wave_width().min(max - sent), reserve);
+            if width == 0 {
                 burst.cut_short = Some(format!(
                     "stopped after {} attempts to stay within --max-requests",
                     burst.total()
                 ));
                 break;
             }
-            let account = next_account();
-            let mut a = match self.attempt(client, &account, role, &[]).await {
-                Ok(a) => a,
-                Err(e) => {
-                    burst.cut_short =
-                        Some(format!("stopped after {} attempts: {e}", burst.total()));
-                    break;
+            let planned: Vec<Planned> = (0..width).map(|_| (next_account(), role)).collect();
+            let started = Instant::now();
+            let results = self.wave(client, &planned, &[]).await;
+            let mut times = Vec::new();
+            let mut end = false;
+            for result in results {
+                match result {
+                    Ok(a) => {
+                        sent += 1;
+                        if !a.is_throttled() && a.ms.is_finite() {
+                            times.push(a.ms);
+                        }
+                        end |= record(burst, a, &mut consecutive);
+                    }
+                    Err(e) => {
+                        burst.cut_short =
+                            Some(format!("stopped after {} attempts: {e}", burst.total()));
+                        end = true;
+                    }
                 }
-            };
-            if !a.is_throttled() && is_slow(a.ms, base_ms) {
-                a.class = Class::Throttled(ThrottleKind::Tarpit);
             }
-            let throttled = a.is_throttled();
-            let soft = matches!(
-                a.class,
-                Class::Throttled(ThrottleKind::Tarpit) | Class::Throttled(ThrottleKind::Dropped)
-            );
-            burst.attempts.push(a);
-            if throttled {
-                consecutive += 1;
-                // A slow or dropped answer counts only when it repeats.
-                if !soft || consecutive >= 2 {
-                    if burst.throttled_at.is_none() {
-                        let n = burst.total() + 1 - consecutive;
-                        burst.throttled_at = Some(n);
-                        burst.kind = burst.attempts.last().and_then(throttle_kind);
-                    }
-                    if consecutive >= 2 {
-                        burst.still_throttled = true;
-                        break;
-                    }
-                }
-            } else {
-                consecutive = 0;
+            if width > 1 && times.len() == width {
+                burst
+                    .waves
+                    .push((width, started.elapsed().as_secs_f64() * 1000.0));
+            }
+            if end {
+                break;
+            }
+            if sent >= max {
+                continue;
+            }
+            let (alone, tarpit, err) = self
+                .tell_delay(
+                    client,
+                    stats::median(&times),
+                    base_ms,
+                    role,
+                    reserve,
+                    &mut next_account,
+                )
+                .await;
+            sent += alone.len();
+            let first_alone = burst.attempts.len();
+            if tarpit {
+                burst.attempts.extend(alone);
+                burst.throttled_at = Some(burst.prior + first_alone + 1);
+                burst.kind = Some(ThrottleKind::Tarpit);
+                burst.still_throttled = true;
+                break;
+            }
+            let mut end = false;
+            for a in alone {
+                end |= record(burst, a, &mut consecutive);
+            }
+            if let Some(e) = err {
+                burst.cut_short = Some(format!("stopped after {} attempts: {e}", burst.total()));
+                break;
+            }
+            if end {
+                break;
             }
         }
     }
+}
+
+/// Add one attempt to a burst in the order sent; true when the burst must end (the client is
+/// throttled now: two throttled answers in a row). A dropped connection counts only when it
+/// repeats.
+fn record(burst: &mut Burst, a: Attempt, consecutive: &mut usize) -> bool {
+    let throttled = a.is_throttled();
+    let soft = matches!(
+        a.class,
+        Class::Throttled(ThrottleKind::Tarpit) | Class::Throttled(ThrottleKind::Dropped)
+    );
+    burst.attempts.push(a);
+    if !throttled {
+        *consecutive = 0;
+        return false;
+    }
+    *consecutive += 1;
+    if !soft || *consecutive >= 2 {
+        if burst.throttled_at.is_none() {
+            burst.throttled_at = Some(burst.total() + 1 - *consecutive);
+            burst.kind = burst.attempts.last().and_then(throttle_kind);
+        }
+        if *consecutive >= 2 {
+            burst.still_throttled = true;
+            return true;
+        }
+    }
+    false
 }
 
 /// Far slower than the endpoint's usual rejection.

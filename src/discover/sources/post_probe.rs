@@ -25,26 +25,35 @@ impl Source for PostProbe {
         if !cx.leads.is_empty() {
             return;
         }
-        let missing = cx.missing.clone();
-        for url in missing.into_iter().take(MAX_POSTS) {
+        let missing: Vec<_> = cx.missing.iter().take(MAX_POSTS).cloned().collect();
+        // A chunk at a time, together, in the paths' order; the first route ends it.
+        for chunk in missing.chunks(cx.scanner.engine.concurrency()) {
             if !cx.leads.is_empty() {
                 break;
             }
-            let req = Request::post(url.clone(), Body::json(&serde_json::json!({})));
-            match cx.send(&req).await {
-                Ok(Some(resp)) => {
-                    cx.fp.add(&resp);
-                    if !matches!(resp.status, 404 | 405 | 410 | 501)
-                        && !cx.is_catch_all_answer(&url, &resp)
-                    {
-                        cx.push(Lead::Post {
-                            url,
-                            source: SurfaceSource::WellKnownPath,
-                        });
+            let reqs: Vec<Request> = chunk
+                .iter()
+                .map(|u| Request::post(u.clone(), Body::json(&serde_json::json!({}))))
+                .collect();
+            for (url, answer) in chunk.iter().zip(cx.send_all(&reqs).await) {
+                match answer {
+                    Ok(Some(resp)) => {
+                        cx.fp.add(&resp);
+                        if !matches!(resp.status, 404 | 405 | 410 | 501)
+                            && !cx.is_catch_all_answer(url, &resp)
+                        {
+                            // The first route in the paths' order, as if asked one by one
+                            // (aliases of one handler are one surface).
+                            cx.push(Lead::Post {
+                                url: url.clone(),
+                                source: SurfaceSource::WellKnownPath,
+                            });
+                            return;
+                        }
                     }
+                    Ok(None) => {}
+                    Err(_) => return,
                 }
-                Ok(None) => {}
-                Err(_) => break,
             }
         }
     }

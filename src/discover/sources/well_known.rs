@@ -86,7 +86,17 @@ impl Source for WellKnownPaths {
             Some(CatchAll::Page { .. }) => UNDER_CATCH_ALL,
             _ => WELL_KNOWN_PATHS.len(),
         };
+        let width = cx.scanner.engine.concurrency();
         for (i, path) in WELL_KNOWN_PATHS.iter().enumerate() {
+            // Fetch the next `width` paths together; a chunk at a time keeps memory small
+            // against a server that answers every path with a huge page.
+            if i % width == 0 && i < limit {
+                let ahead: Vec<_> = WELL_KNOWN_PATHS[i..limit.min(i + width)]
+                    .iter()
+                    .filter_map(|p| cx.under_base(p))
+                    .collect();
+                cx.prefetch(&ahead).await;
+            }
             let Some(url) = cx.under_base(path) else {
                 continue;
             };
