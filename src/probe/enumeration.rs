@@ -30,6 +30,8 @@ pub const DEFAULT_CANDIDATES: &[&str] = &[
 /// account. The random accounts that shared a wave with a candidate are volume, not timing
 /// samples (a server that takes one request at a time delays them too).
 const ENUM_WAVE: usize = 2;
+/// Smallest gap between the two answers of a pair that shows a one-at-a-time server.
+const SERIAL_MIN_MS: f64 = 5.0;
 
 /// Candidates tried on an endpoint whose every answer is slow (a costly password hash).
 const SLOW_CANDIDATES: usize = 6;
@@ -53,6 +55,9 @@ pub struct EnumData {
     pub locked: Vec<Attempt>,
     /// Why sampling ended before its plan (budget, deadline, throttle).
     pub cut_short: Option<String>,
+    /// The server takes one request at a time (seen in this first wave): the sample went on
+    /// one attempt at a time.
+    pub serial: Option<u32>,
 }
 
 impl EnumData {
@@ -75,7 +80,7 @@ impl EnumData {
             .collect();
         EnumData::usable(&self.random)
             .into_iter()
-            .filter(|a| a.wave.is_none_or(|w| !tainted.contains(&w)))
+            .filter(|a| a.wave.is_none_or(|w| !tainted.contains(&w) && Some(w) != self.serial))
             .collect()
     }
 
@@ -279,7 +284,12 @@ impl Prober<'_> {
         let mut items = plan.into_iter().peekable();
         let mut deferred: std::collections::VecDeque<Item> = std::collections::VecDeque::new();
         while items.peek().is_some() || !deferred.is_empty() {
-            let room = self.affordable(self.wave_width().min(ENUM_WAVE), reserve);
+            let width = if data.serial.is_some() {
+                1
+            } else {
+                self.wave_width().min(ENUM_WAVE)
+            };
+            let room = self.affordable(width, reserve);
             if room == 0 {
                 data.cut_short =
                     Some("the request budget was kept for the throttling probes".into());
@@ -370,6 +380,9 @@ impl Prober<'_> {
                     data.throttled = Some(attempt);
                 }
             }
+            if data.sequence.len() == 2 && data.sequence.iter().all(|a| a.wave.is_some()) {
+                self.calibrate(data);
+            }
             if data.throttled.is_none() && stop.is_none() {
                 // A slow wave: a growing delay, or only the wave's own contention? Attempts
                 // alone tell; they count as volume, not as timing samples (they met no
@@ -404,6 +417,24 @@ impl Prober<'_> {
             }
         }
         true
+    }
+
+    /// After the first wave (two random accounts together): does the server take one request
+    /// at a time? Then the second of a pair waits for the first, by the server's whole time,
+    /// and a pair's account under test would be judged by its partner's work: the rest of the
+    /// sample goes out one attempt at a time, and the first pair is left out of the pool.
+    fn calibrate(&self, data: &mut EnumData) {
+        let times: Vec<f64> = EnumData::usable(&data.sequence)
+            .iter()
+            .map(|a| a.ms)
+            .filter(|m| m.is_finite())
+            .collect();
+        let [a, b] = times[..] else { return };
+        let (fast, slow) = (a.min(b), a.max(b));
+        let base = self.base_ms.unwrap_or(fast);
+        if slow - fast >= (0.5 * base).max(SERIAL_MIN_MS) {
+            data.serial = data.sequence[0].wave;
+        }
     }
 
     /// Candidates whose stage-1 answer stood out from the random accounts'.
