@@ -539,6 +539,23 @@ mod tests {
     }
 
     #[test]
+    fn concurrency_is_one_to_eight_default_eight() {
+        let c = build("http://127.0.0.1:1", Overrides::default()).unwrap();
+        assert_eq!(c.concurrency, 8);
+        for (n, ok) in [(1, true), (8, true), (0, false), (9, false), (-2, false)] {
+            let o = Overrides {
+                concurrency: Some(n),
+                ..Default::default()
+            };
+            let r = build("http://127.0.0.1:1", o);
+            assert_eq!(r.is_ok(), ok, "{n}");
+            if let Err(e) = r {
+                assert!(e.to_string().contains("--concurrency must be a whole number from 1 to 8"));
+            }
+        }
+    }
+
+    #[test]
     fn out_of_range_values_are_errors() {
         let o = Overrides {
             max_requests: Some(0),

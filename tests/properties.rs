@@ -2,7 +2,8 @@
 //! behaves like a sign-in API (an HTML form, a JSON API that enumerates accounts, or one that
 //! throttles after a few attempts), with random latency:
 //!
-//! - the server never sees more than `--max-requests` requests;
+//! - the server never sees more than `--max-requests` requests, nor more than 8 at once (the
+//!   default and highest `--concurrency`);
 //! - no account keyhole did not make up gets more than 3 requests (except the `--username` one);
 //! - every password sent is at least 16 characters and none is sent twice;
 //! - every request says "keyhole" in its User-Agent;
@@ -181,6 +182,10 @@ fn check_case(c: &Case) -> Result<(), String> {
                 c.max_requests
             ));
         }
+        let most = server.counters.max_in_flight();
+        if most > 8 {
+            return Err(format!("the server saw {most} requests in flight at once (at most 8)"));
+        }
         if report.stats.requests > c.max_requests {
             return Err(format!("report counts {} requests", report.stats.requests));
         }
@@ -296,4 +301,41 @@ fn corner_cases() {
             panic!("{why}\n{c:?}");
         }
     }
+}
+
+/// `--concurrency` is what the server sees: one at a time when asked, and by default several
+/// at once but never more than 8, on a server slow enough for requests to overlap.
+#[test]
+fn concurrency_is_what_the_server_sees() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        for (asked, lo, hi) in [(Some(1), 1, 1), (Some(3), 2, 3), (None, 2, 8)] {
+            let c = Case {
+                api: Api::Enumerating,
+                max_requests: 250,
+                timeout_ms: 2000,
+                deadline_ms: 30_000,
+                latency_ms: 5,
+                throttle_after: 5,
+                owned: false,
+            };
+            let server = counting_server(&c).await;
+            let o = Overrides {
+                concurrency: asked,
+                ..Default::default()
+            };
+            let cfg = ScanConfig::build(&server.url(), o, Verbosity::Quiet, false).unwrap();
+            let report = keyhole::pipeline::scan(cfg).await.unwrap();
+            let most = server.counters.max_in_flight();
+            assert!(
+                (lo..=hi).contains(&most),
+                "--concurrency {asked:?}: the server saw at most {most} in flight, expected {lo}..={hi}"
+            );
+            assert_eq!(report.stats.requests as usize, server.counters.requests());
+        }
+    });
 }

@@ -476,6 +476,9 @@ pub struct Counters {
     pub requests: AtomicUsize,
     /// Every request read, in order.
     pub log: Mutex<Vec<ReqHead>>,
+    /// Requests read and not yet answered, and the most there ever were at once.
+    pub in_flight: AtomicUsize,
+    pub max_in_flight: AtomicUsize,
 }
 
 impl Counters {
@@ -485,6 +488,11 @@ impl Counters {
 
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
+    }
+
+    /// The most requests the server was handling at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
     }
 
     pub fn log(&self) -> Vec<ReqHead> {
@@ -640,7 +648,11 @@ async fn serve_connection(mut io: Box<dyn Io>, handler: Handler, counters: Arc<C
         if let Ok(mut l) = counters.log.lock() {
             l.push(req.clone());
         }
-        match handler(req, io, counters.clone()).await {
+        let now = counters.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        counters.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let back = handler(req, io, counters.clone()).await;
+        counters.in_flight.fetch_sub(1, Ordering::SeqCst);
+        match back {
             Some(back) => io = back,
             None => return,
         }
