@@ -550,7 +550,9 @@ mod tests {
             let r = build("http://127.0.0.1:1", o);
             assert_eq!(r.is_ok(), ok, "{n}");
             if let Err(e) = r {
-                assert!(e.to_string().contains("--concurrency must be a whole number from 1 to 8"));
+                assert!(e
+                    .to_string()
+                    .contains("--concurrency must be a whole number from 1 to 8"));
             }
         }
     }

@@ -184,7 +184,9 @@ fn check_case(c: &Case) -> Result<(), String> {
         }
         let most = server.counters.max_in_flight();
         if most > 8 {
-            return Err(format!("the server saw {most} requests in flight at once (at most 8)"));
+            return Err(format!(
+                "the server saw {most} requests in flight at once (at most 8)"
+            ));
         }
         if report.stats.requests > c.max_requests {
             return Err(format!("report counts {} requests", report.stats.requests));

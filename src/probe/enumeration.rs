@@ -26,10 +26,11 @@ pub const DEFAULT_CANDIDATES: &[&str] = &[
     "support",
 ];
 
-/// Attempts of the enumeration sample in flight together: an account under test and one random
-/// account. The random accounts that shared a wave with a candidate are volume, not timing
-/// samples (a server that takes one request at a time delays them too).
-const ENUM_WAVE: usize = 2;
+/// Attempts of the enumeration sample in flight together: at most half of them accounts under
+/// test (candidates, the control), the rest random accounts. The random accounts that shared a
+/// wave with a candidate are volume, not timing samples (a server that takes one request at a
+/// time delays a slow candidate's whole wave).
+const ENUM_WAVE: usize = 4;
 /// Smallest gap between the two answers of a pair that shows a one-at-a-time server.
 const SERIAL_MIN_MS: f64 = 5.0;
 
@@ -58,6 +59,8 @@ pub struct EnumData {
     /// The server takes one request at a time (seen in this first wave): the sample went on
     /// one attempt at a time.
     pub serial: Option<u32>,
+    /// The first wave was judged for that.
+    pub calibrated: bool,
 }
 
 impl EnumData {
@@ -80,7 +83,10 @@ impl EnumData {
             .collect();
         EnumData::usable(&self.random)
             .into_iter()
-            .filter(|a| a.wave.is_none_or(|w| !tainted.contains(&w) && Some(w) != self.serial))
+            .filter(|a| {
+                a.wave
+                    .is_none_or(|w| !tainted.contains(&w) && Some(w) != self.serial)
+            })
             .collect()
     }
 
@@ -222,9 +228,10 @@ impl Prober<'_> {
         plan.push(Item::Control);
         plan.extend((0..randoms).map(|_| Item::Random));
         plan.shuffle(&mut rand::thread_rng());
-        // Start with two random accounts so a tarpit baseline exists early.
-        plan.insert(0, Item::Random);
-        plan.insert(0, Item::Random);
+        // Start with a wave of random accounts alone: the calibration of the sample.
+        for _ in 0..ENUM_WAVE.min(self.wave_width()) {
+            plan.insert(0, Item::Random);
+        }
         if !self
             .run_plan(
                 client,
@@ -305,8 +312,16 @@ impl Prober<'_> {
                 let Some(item) = deferred.pop_front().or_else(|| items.next()) else {
                     break;
                 };
-                let subject_taken = wave.iter().any(|(i, _, _)| !matches!(i, Item::Random));
-                if !matches!(item, Item::Random) && subject_taken {
+                let subjects = wave
+                    .iter()
+                    .filter(|(i, _, _)| !matches!(i, Item::Random))
+                    .count();
+                let repeat = match &item {
+                    Item::Control => wave.iter().any(|(i, _, _)| matches!(i, Item::Control)),
+                    Item::Candidate(c) => wave.iter().any(|(_, n, _)| n == c),
+                    Item::Random => false,
+                };
+                if !matches!(item, Item::Random) && (repeat || subjects >= (room / 2).max(1)) {
                     later.push(item);
                     continue;
                 }
@@ -380,7 +395,15 @@ impl Prober<'_> {
                     data.throttled = Some(attempt);
                 }
             }
-            if data.sequence.len() == 2 && data.sequence.iter().all(|a| a.wave.is_some()) {
+            if data.sequence.len() >= 2
+                && data
+                    .sequence
+                    .iter()
+                    .all(|a| a.wave.is_some() && a.wave == data.sequence[0].wave)
+                && data.serial.is_none()
+                && !data.calibrated
+            {
+                data.calibrated = true;
                 self.calibrate(data);
             }
             if data.throttled.is_none() && stop.is_none() {
@@ -419,18 +442,21 @@ impl Prober<'_> {
         true
     }
 
-    /// After the first wave (two random accounts together): does the server take one request
-    /// at a time? Then the second of a pair waits for the first, by the server's whole time,
-    /// and a pair's account under test would be judged by its partner's work: the rest of the
-    /// sample goes out one attempt at a time, and the first pair is left out of the pool.
+    /// After the first wave (random accounts alone, together): does the server take one request
+    /// at a time? Then each answer waits for the one before, by the server's whole time, and an
+    /// account under test would be judged by its wave-mates' work: the rest of the sample goes
+    /// out one attempt at a time, and the first wave is left out of the pool.
     fn calibrate(&self, data: &mut EnumData) {
         let times: Vec<f64> = EnumData::usable(&data.sequence)
             .iter()
             .map(|a| a.ms)
             .filter(|m| m.is_finite())
             .collect();
-        let [a, b] = times[..] else { return };
-        let (fast, slow) = (a.min(b), a.max(b));
+        if times.len() < 2 {
+            return;
+        }
+        let fast = times.iter().copied().fold(f64::INFINITY, f64::min);
+        let slow = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let base = self.base_ms.unwrap_or(fast);
         if slow - fast >= (0.5 * base).max(SERIAL_MIN_MS) {
             data.serial = data.sequence[0].wave;

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""A small JSON sign-in API for keyhole's network benchmarks (Python's own threaded HTTP server).
+
+    bench/signin_server.py PORT MODE [--close]
+
+MODE is one of
+  fast      POST /login answers 401 {"error": "invalid credentials"} at once
+  leak      the same, but the account `admin` exists and its failures take 20 ms more
+            (a password check that only runs for existing accounts)
+  hash      every failure runs PBKDF2-SHA256 for about 150 ms (a dummy hash for unknown
+            accounts too, as careful applications do): no leak, just a slow endpoint
+  delay     every failure waits a constant 1 s (time.sleep, not per client): parallel
+            attempts are not slowed down by it
+--close answers every request with `Connection: close` (HTTP/1.0 style), so each request pays a
+new TCP handshake; otherwise connections are kept alive (HTTP/1.1).
+No throttling in any mode: rate-limit.missing is the right verdict everywhere.
+"""
+
+import hashlib
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PORT = int(sys.argv[1])
+MODE = sys.argv[2]
+CLOSE = "--close" in sys.argv[3:]
+assert MODE in ("fast", "leak", "hash", "delay"), MODE
+
+# Iterations for about 150 ms on this machine, measured at start.
+ITERATIONS = 1
+if MODE == "hash":
+    t = time.perf_counter()
+    hashlib.pbkdf2_hmac("sha256", b"x", b"salt", 20000)
+    per = (time.perf_counter() - t) / 20000
+    ITERATIONS = max(1000, int(0.150 / per))
+
+
+LOCK = threading.Lock()
+STATS = {"in_flight": 0, "max_in_flight": 0, "requests": 0}
+
+
+def enter():
+    """A request was read: it is in flight until answered."""
+    with LOCK:
+        STATS["requests"] += 1
+        STATS["in_flight"] += 1
+        STATS["max_in_flight"] = max(STATS["max_in_flight"], STATS["in_flight"])
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0" if CLOSE else "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, obj, counted=True):
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        if CLOSE:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        if counted:
+            with LOCK:
+                STATS["in_flight"] -= 1
+
+    def do_GET(self):
+        if self.path == "/__bench_stats":
+            with LOCK:
+                stats = dict(STATS)
+            self.answer(200, stats, counted=False)
+            return
+        enter()
+        if self.path == "/":
+            self.answer(200, {"service": "bench sign-in API", "login": "POST /login"})
+        elif self.path == "/login":
+            self.answer(405, {"error": "use POST"})
+        else:
+            self.answer(404, {"error": "not found"})
+
+    def do_POST(self):
+        enter()
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        if self.path != "/login":
+            self.answer(404, {"error": "not found"})
+            return
+        try:
+            data = json.loads(raw or b"{}")
+        except ValueError:
+            self.answer(400, {"error": "body must be JSON"})
+            return
+        if not isinstance(data, dict) or not data.get("username") or not data.get("password"):
+            self.answer(400, {"error": "username and password are required"})
+            return
+        user = str(data["username"])
+        if MODE == "leak" and user == "admin":
+            time.sleep(0.020)
+        elif MODE == "hash":
+            hashlib.pbkdf2_hmac("sha256", str(data["password"]).encode(), b"salt", ITERATIONS)
+        elif MODE == "delay":
+            time.sleep(1.0)
+        self.answer(401, {"error": "invalid credentials"})
+
+
+ThreadingHTTPServer.daemon_threads = True
+ThreadingHTTPServer.request_queue_size = 64
+ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
