@@ -167,6 +167,7 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
         stats: Stats {
             requests: scanner.engine.requests_used(),
             duration_ms,
+            max_in_flight: scanner.engine.max_in_flight() as u32,
         },
     })
 }

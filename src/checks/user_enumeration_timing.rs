@@ -216,6 +216,69 @@ impl Check for TimingEnumeration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::Role;
+
+    /// A sample: 24 random accounts in all-random waves, the control, and `admin` whose three
+    /// attempts take `admin_ms` (each in a wave with three random accounts at `mates_ms`).
+    fn sample(admin_ms: f64, mates_ms: f64, control_ms: [f64; 3]) -> EnumData {
+        let mut d = EnumData::default();
+        let mut wave = 0;
+        for i in 0..24 {
+            if i % 4 == 0 {
+                wave += 1;
+            }
+            let a = Attempt::synthetic(
+                &format!("r{i}"),
+                Role::Random,
+                2.0 + (i % 5) as f64 * 0.1,
+                Some(wave),
+            );
+            d.random.push(a.clone());
+            d.sequence.push(a);
+        }
+        let mut admin = Vec::new();
+        for k in 0..3 {
+            wave += 1;
+            let a = Attempt::synthetic(
+                "admin",
+                Role::Candidate,
+                admin_ms + k as f64 * 0.2,
+                Some(wave),
+            );
+            d.sequence.push(a.clone());
+            admin.push(a);
+            for m in 0..3 {
+                let r = Attempt::synthetic(&format!("m{k}{m}"), Role::Random, mates_ms, Some(wave));
+                d.random.push(r.clone());
+                d.sequence.push(r);
+            }
+        }
+        d.candidates.push(("admin".into(), admin));
+        for (k, ms) in control_ms.iter().enumerate() {
+            let a = Attempt::synthetic("ctl", Role::Control, *ms, Some(100 + k as u32));
+            d.control.push(a.clone());
+            d.sequence.push(a);
+        }
+        d
+    }
+
+    #[test]
+    fn a_slow_account_differs_even_when_it_slows_its_whole_wave() {
+        // A one-at-a-time server: admin's wave-mates wait for its hash and are left out.
+        match decide(&sample(40.0, 40.0, [2.1, 2.2, 2.0])) {
+            Decision::Differs(h) => assert_eq!(h[0].0, "admin"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_difference_is_same_and_a_noisy_control_is_undecided() {
+        assert_eq!(decide(&sample(2.2, 2.2, [2.1, 2.2, 2.0])), Decision::Same);
+        assert!(matches!(
+            decide(&sample(40.0, 40.0, [40.0, 41.0, 42.0])),
+            Decision::Undecided(_)
+        ));
+    }
 
     #[test]
     fn a_consistent_gap_passes_the_floor() {

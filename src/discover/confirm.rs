@@ -53,15 +53,16 @@ pub async fn confirm_known(
     for _ in 0..3 {
         let mut prober = Prober::new(scanner, &surface);
         let mut client = Client::new();
-        let malformed = prober
-            .malformed(&mut client)
-            .await
-            .map_err(|e| e.to_string())?;
+        // The malformed request and the first rejection do not depend on each other: together,
+        // from two clients (a form's token belongs to the session that fetched it).
+        let mut other = Client::new();
         let user = scanner.random_account(prober.identifier());
-        let r1 = prober
-            .attempt(&mut client, &user, Role::Random, &[])
-            .await
-            .map_err(|e: ProbeError| e.to_string())?;
+        let (malformed, r1) = tokio::join!(
+            prober.malformed(&mut other),
+            prober.attempt(&mut client, &user, Role::Random, &[])
+        );
+        let malformed = malformed.map_err(|e| e.to_string())?;
+        let r1 = r1.map_err(|e: ProbeError| e.to_string())?;
         match settle(&mut prober, &mut client, malformed, r1).await? {
             Outcome::Confirmed(c) => return Ok(*c),
             Outcome::NotSignIn(why) => return Err(why),

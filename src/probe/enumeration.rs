@@ -26,16 +26,43 @@ pub const DEFAULT_CANDIDATES: &[&str] = &[
     "support",
 ];
 
-/// Attempts of the enumeration sample in flight together: at most half of them accounts under
-/// test (candidates, the control), the rest random accounts. The random accounts that shared a
-/// wave with a candidate are volume, not timing samples (a server that takes one request at a
-/// time delays a slow candidate's whole wave).
+/// Attempts of the enumeration sample in flight together. Candidates and the control share
+/// waves with random accounts; the random accounts that shared a wave with a candidate are
+/// volume, not timing samples (a server that takes one request at a time delays a slow
+/// candidate's whole wave), so the timing pool comes from waves of random accounts alone.
 const ENUM_WAVE: usize = 4;
+
+/// Waves for these accounts under test, `per_wave` to a wave and the rest of each wave random
+/// accounts, and waves of random accounts alone for `pool` more timing samples: in a random
+/// order, each wave shuffled.
+fn layout(mut subjects: Vec<Item>, per_wave: usize, width: usize, pool: usize) -> Vec<Vec<Item>> {
+    let mut rng = rand::thread_rng();
+    subjects.shuffle(&mut rng);
+    let mut waves: Vec<Vec<Item>> = Vec::new();
+    let mut rest = subjects.into_iter().peekable();
+    while rest.peek().is_some() {
+        let mut wave: Vec<Item> = Vec::new();
+        while wave.len() < per_wave {
+            let Some(item) = rest.next() else { break };
+            wave.push(item);
+        }
+        wave.resize_with(width.max(wave.len()), || Item::Random);
+        waves.push(wave);
+    }
+    for _ in 0..pool.div_ceil(width.max(1)) {
+        waves.push(vec![Item::Random; width.max(1)]);
+    }
+    waves.shuffle(&mut rng);
+    for w in &mut waves {
+        w.shuffle(&mut rng);
+    }
+    waves
+}
 /// Smallest gap between the two answers of a pair that shows a one-at-a-time server.
 const SERIAL_MIN_MS: f64 = 5.0;
 
 /// Candidates tried on an endpoint whose every answer is slow (a costly password hash).
-const SLOW_CANDIDATES: usize = 6;
+const SLOW_CANDIDATES: usize = 4;
 
 /// Candidates that get stage-2 attempts at most.
 const MAX_SUSPECTS: usize = 4;
@@ -189,6 +216,7 @@ pub fn registrable_domain(host: &str) -> Option<String> {
     Some(labels[labels.len() - take..].join("."))
 }
 
+#[derive(Clone)]
 enum Item {
     Random,
     Control,
@@ -203,9 +231,8 @@ impl Prober<'_> {
         candidates: &[String],
         reserve: u32,
     ) -> EnumData {
-        let id = self.identifier();
         let owned = self.scanner.cfg.username.clone();
-        let control_name = self.scanner.random_account(id);
+        let control_name = self.scanner.random_account(self.identifier());
         let mut data = EnumData {
             candidates: candidates.iter().map(|c| (c.clone(), Vec::new())).collect(),
             ..Default::default()
@@ -214,28 +241,41 @@ impl Prober<'_> {
         // An endpoint that hashes every attempt slowly gets fewer, better-placed samples: fewer
         // guesses, so that the Holm correction over them needs fewer random accounts.
         let slow = self.is_slow_endpoint();
-        let (candidates, pool) = if slow {
-            (&candidates[..candidates.len().min(SLOW_CANDIDATES)], 14)
+        let (candidates, pool): (&[String], usize) = if slow {
+            // Holm over 4 needs 12 random accounts for 3 samples to reach p < 0.0025.
+            (&candidates[..candidates.len().min(SLOW_CANDIDATES)], 12)
         } else {
             (candidates, 20)
         };
-        // A partner for every account under test, and the pool the timing check compares with.
-        let randoms = candidates.len() + 1 + pool;
         data.candidates.truncate(candidates.len());
+        // An endpoint that answers every failure after a long delay (not a one-at-a-time
+        // server: the calibration tells) costs a round trip of that delay per wave: wider
+        // waves, several accounts under test in each.
+        let wide = self
+            .base_ms
+            .is_some_and(|b| b >= super::throttle::CONSTANT_DELAY_MS);
+        let width = if wide {
+            self.wave_width()
+        } else {
+            self.wave_width().min(ENUM_WAVE)
+        };
 
-        // Stage 1: every candidate once, the control once, random accounts.
-        let mut plan: Vec<Item> = candidates.iter().cloned().map(Item::Candidate).collect();
-        plan.push(Item::Control);
-        plan.extend((0..randoms).map(|_| Item::Random));
-        plan.shuffle(&mut rand::thread_rng());
-        // Start with a wave of random accounts alone: the calibration of the sample.
-        for _ in 0..ENUM_WAVE.min(self.wave_width()) {
-            plan.insert(0, Item::Random);
-        }
+        // Stage 1: a wave of random accounts alone first (the calibration), then every
+        // candidate once and the control once, two to a wave, and waves of random accounts
+        // for the timing pool.
+        let mut subjects: Vec<Item> = candidates.iter().cloned().map(Item::Candidate).collect();
+        subjects.push(Item::Control);
+        let mut waves = layout(
+            subjects,
+            (width / 2).max(1),
+            width,
+            pool.saturating_sub(width),
+        );
+        waves.insert(0, vec![Item::Random; width]);
         if !self
-            .run_plan(
+            .run_waves(
                 client,
-                plan,
+                waves,
                 &control_name,
                 owned.as_deref(),
                 reserve,
@@ -246,26 +286,27 @@ impl Prober<'_> {
             return data;
         }
 
-        // Stage 2: two more attempts for the candidates that stood out, the control, randoms.
-        // Without a suspect there is nothing to confirm: the volume probes take over.
+        // Stage 2: two more attempts for the candidates that stood out, and the control, each
+        // alone among random accounts (two suspects in one wave of a one-at-a-time server would
+        // share each other's delay). Without a suspect there is nothing to confirm.
         let suspects = self.suspects(&data, owned.as_deref());
         if suspects.is_empty() {
             return data;
         }
-        let mut plan: Vec<Item> = Vec::new();
+        let mut subjects: Vec<Item> = Vec::new();
         for s in &suspects {
-            plan.push(Item::Candidate(s.clone()));
-            plan.push(Item::Candidate(s.clone()));
+            subjects.push(Item::Candidate(s.clone()));
+            subjects.push(Item::Candidate(s.clone()));
         }
-        plan.push(Item::Control);
-        plan.push(Item::Control);
-        let more = if slow { 6 } else { 10 };
-        let partners = 2 * suspects.len() + 2;
-        plan.extend((0..(partners + more + 3 * suspects.len())).map(|_| Item::Random));
-        plan.shuffle(&mut rand::thread_rng());
-        self.run_plan(
+        subjects.push(Item::Control);
+        subjects.push(Item::Control);
+        // The pool is already large enough for a slow endpoint (the control's waves add to it).
+        let more = if slow { 0 } else { 10 };
+        let per_wave = if wide { (width / 2).max(1) } else { 1 };
+        let waves = layout(subjects, per_wave, width, more + 3 * suspects.len());
+        self.run_waves(
             client,
-            plan,
+            waves,
             &control_name,
             owned.as_deref(),
             reserve,
@@ -275,56 +316,36 @@ impl Prober<'_> {
         data
     }
 
-    /// Run a plan, a wave of attempts at a time; false when sampling must end (throttle, budget,
-    /// deadline). The plan is shuffled, so every wave mixes random accounts, candidates and the
-    /// control alike, and whatever the server's contention does to one wave it does to all three.
-    async fn run_plan(
+    /// Send waves of attempts in turn; false when sampling must end (throttle, budget,
+    /// deadline). On a server found to take one request at a time, the waves' attempts go out
+    /// one at a time, in their order.
+    async fn run_waves(
         &self,
         client: &mut Client,
-        plan: Vec<Item>,
+        waves: Vec<Vec<Item>>,
         control_name: &str,
         owned: Option<&str>,
         reserve: u32,
         data: &mut EnumData,
     ) -> bool {
         let id = self.identifier();
-        let mut items = plan.into_iter().peekable();
-        let mut deferred: std::collections::VecDeque<Item> = std::collections::VecDeque::new();
-        while items.peek().is_some() || !deferred.is_empty() {
-            let width = if data.serial.is_some() {
-                1
-            } else {
-                self.wave_width().min(ENUM_WAVE)
-            };
-            let room = self.affordable(width, reserve);
+        let mut queue: std::collections::VecDeque<Vec<Item>> = waves.into();
+        while let Some(mut items) = queue.pop_front() {
+            if data.serial.is_some() && items.len() > 1 {
+                for one in items.drain(1..).rev() {
+                    queue.push_front(vec![one]);
+                }
+            }
+            let room = self.affordable(items.len(), reserve);
             if room == 0 {
                 data.cut_short =
                     Some("the request budget was kept for the throttling probes".into());
                 return false;
             }
-            // The next wave: skip candidates that may not be tried again, and put at most one
-            // account under test (a candidate or the control) in a wave, with random accounts.
-            // On a server that takes one request at a time, an existing account's slow hash
-            // delays its whole wave: only one account can have caused it.
+            items.truncate(room);
+            // Skip candidates that may not be tried again.
             let mut wave: Vec<(Item, String, Role)> = Vec::new();
-            let mut later: Vec<Item> = Vec::new();
-            while wave.len() < room {
-                let Some(item) = deferred.pop_front().or_else(|| items.next()) else {
-                    break;
-                };
-                let subjects = wave
-                    .iter()
-                    .filter(|(i, _, _)| !matches!(i, Item::Random))
-                    .count();
-                let repeat = match &item {
-                    Item::Control => wave.iter().any(|(i, _, _)| matches!(i, Item::Control)),
-                    Item::Candidate(c) => wave.iter().any(|(_, n, _)| n == c),
-                    Item::Random => false,
-                };
-                if !matches!(item, Item::Random) && (repeat || subjects >= (room / 2).max(1)) {
-                    later.push(item);
-                    continue;
-                }
+            for item in items {
                 let (name, role) = match &item {
                     Item::Random => (self.scanner.random_account(id), Role::Random),
                     Item::Control => (control_name.to_string(), Role::Control),
@@ -340,11 +361,7 @@ impl Prober<'_> {
                 };
                 wave.push((item, name, role));
             }
-            deferred.extend(later);
             if wave.is_empty() {
-                if deferred.is_empty() {
-                    break;
-                }
                 continue;
             }
             let planned: Vec<Planned> = wave.iter().map(|(_, n, r)| (n.clone(), *r)).collect();
@@ -395,14 +412,7 @@ impl Prober<'_> {
                     data.throttled = Some(attempt);
                 }
             }
-            if data.sequence.len() >= 2
-                && data
-                    .sequence
-                    .iter()
-                    .all(|a| a.wave.is_some() && a.wave == data.sequence[0].wave)
-                && data.serial.is_none()
-                && !data.calibrated
-            {
+            if !data.calibrated && data.sequence.len() >= 2 {
                 data.calibrated = true;
                 self.calibrate(data);
             }
@@ -510,6 +520,50 @@ pub fn describe(a: &Attempt) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layout_puts_subjects_per_wave_and_pool_waves_apart() {
+        let subjects: Vec<Item> = (0..5)
+            .map(|i| Item::Candidate(format!("c{i}")))
+            .chain([Item::Control])
+            .collect();
+        let waves = layout(subjects, 2, 4, 8);
+        assert_eq!(waves.len(), 3 + 2, "3 subject waves and 2 pool waves");
+        assert!(waves.iter().all(|w| w.len() == 4));
+        let per_wave: Vec<usize> = waves
+            .iter()
+            .map(|w| w.iter().filter(|i| !matches!(i, Item::Random)).count())
+            .collect();
+        assert_eq!(per_wave.iter().sum::<usize>(), 6);
+        assert!(per_wave.iter().all(|&n| n <= 2));
+        assert_eq!(per_wave.iter().filter(|&&n| n == 0).count(), 2);
+    }
+
+    #[test]
+    fn the_timing_pool_leaves_out_waves_that_held_a_candidate() {
+        let mut d = EnumData::default();
+        let c = Attempt::synthetic("admin", Role::Candidate, 30.0, Some(2));
+        let tainted = Attempt::synthetic("rnd1", Role::Random, 30.0, Some(2));
+        let clean = Attempt::synthetic("rnd2", Role::Random, 1.0, Some(3));
+        let with_control = Attempt::synthetic("rnd3", Role::Random, 1.0, Some(4));
+        let control = Attempt::synthetic("ctl", Role::Control, 1.0, Some(4));
+        let alone = Attempt::synthetic("rnd4", Role::Random, 1.0, None);
+        d.sequence = vec![
+            c.clone(),
+            tainted.clone(),
+            clean.clone(),
+            with_control.clone(),
+            control,
+            alone.clone(),
+        ];
+        d.random = vec![tainted, clean, with_control, alone];
+        let pool: Vec<&str> = d.timing_pool().iter().map(|a| a.account.as_str()).collect();
+        assert_eq!(pool, ["rnd2", "rnd3", "rnd4"]);
+        // A one-at-a-time server: the calibration wave is left out too.
+        d.serial = Some(3);
+        let pool: Vec<&str> = d.timing_pool().iter().map(|a| a.account.as_str()).collect();
+        assert_eq!(pool, ["rnd3", "rnd4"]);
+    }
 
     #[test]
     fn candidates_put_owned_and_examples_first() {

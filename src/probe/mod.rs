@@ -90,6 +90,23 @@ pub struct Attempt {
 }
 
 impl Attempt {
+    /// An answered rejection built by hand (unit tests): `ms` to the headers, in `wave`.
+    pub fn synthetic(account: &str, role: Role, ms: f64, wave: Option<u32>) -> Attempt {
+        let resp = Response::synthetic(401, &[], "{\"error\":\"invalid credentials\"}");
+        Attempt {
+            account: account.to_string(),
+            password: "x".repeat(16),
+            role,
+            request: Request::get(url::Url::parse("http://127.0.0.1/login").expect("a URL")),
+            norm: resp.text(),
+            response: Some(resp),
+            error: None,
+            class: Class::Rejected,
+            ms,
+            wave,
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         self.response.as_ref().map(|r| r.status)
     }

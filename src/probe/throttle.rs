@@ -222,7 +222,12 @@ impl Prober<'_> {
                     // keep going as a full spray burst, the repeated-account throttle aside
                     target.max(spray.prior + 4) - spray.prior
                 } else {
-                    target.saturating_sub(spray.prior).max(SPRAY_EXTRA_MIN)
+                    let least = if slow {
+                        SPRAY_EXTRA_MIN / 2
+                    } else {
+                        SPRAY_EXTRA_MIN
+                    };
+                    target.saturating_sub(spray.prior).max(least)
                 };
                 let reserve = BYPASS_RESERVE + self.cost() * ONE_ACCOUNT_ATTEMPTS as u32;
                 self.run_burst(client, &mut spray, budget, reserve, base_ms, || {
@@ -467,6 +472,69 @@ pub fn throttle_kind(a: &Attempt) -> Option<ThrottleKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_constant_delay_that_parallel_attempts_pass_is_not_a_throttle() {
+        let open = ConstantDelay {
+            ms: 1000.0,
+            parallel_per_s: 6.2,
+            sequential_per_s: 1.0,
+            width: 8,
+        };
+        assert!(!open.serialised());
+        assert!(
+            open.summary().contains("not per client"),
+            "{}",
+            open.summary()
+        );
+        let serial = ConstantDelay {
+            parallel_per_s: 1.1,
+            ..open.clone()
+        };
+        assert!(serial.serialised());
+        assert!(serial.summary().contains("limits each client"));
+        let one_lane = ConstantDelay { width: 1, ..serial };
+        assert!(!one_lane.serialised(), "one attempt at a time says nothing");
+    }
+
+    fn burst() -> Burst {
+        Burst {
+            pattern: Pattern::Spray,
+            attempts: Vec::new(),
+            prior: 10,
+            throttled_at: None,
+            kind: None,
+            still_throttled: false,
+            account: None,
+            cut_short: None,
+            waves: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn two_throttled_answers_in_a_row_end_a_burst_at_the_first() {
+        let mut b = burst();
+        let mut n = 0;
+        let ok = Attempt::synthetic("a", Role::Random, 1.0, Some(1));
+        let mut limited = ok.clone();
+        limited.class = Class::Throttled(ThrottleKind::TooManyRequests);
+        assert!(!record(&mut b, ok.clone(), &mut n));
+        assert!(!record(&mut b, limited.clone(), &mut n));
+        assert_eq!(b.throttled_at, Some(12));
+        assert!(record(&mut b, limited, &mut n));
+        assert!(b.still_throttled);
+        // A single dropped connection is not a throttle; two in a row are.
+        let mut b = burst();
+        let mut n = 0;
+        let mut dropped = ok.clone();
+        dropped.class = Class::Throttled(ThrottleKind::Dropped);
+        assert!(!record(&mut b, dropped.clone(), &mut n));
+        assert!(!record(&mut b, ok, &mut n));
+        assert_eq!(b.throttled_at, None);
+        assert!(!record(&mut b, dropped.clone(), &mut n));
+        assert!(record(&mut b, dropped, &mut n));
+        assert_eq!(b.throttled_at, Some(13));
+    }
 
     #[test]
     fn slowness_needs_both_a_ratio_and_an_absolute_gap() {

@@ -275,6 +275,7 @@ pub(crate) mod testdata {
             stats: Stats {
                 requests: 41,
                 duration_ms: 2310,
+                max_in_flight: 8,
             },
         }
     }

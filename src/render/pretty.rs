@@ -631,6 +631,7 @@ mod tests {
             stats: Stats {
                 requests: 41,
                 duration_ms: 2310,
+                max_in_flight: 8,
             },
         }
     }

@@ -264,6 +264,9 @@ pub struct Incomplete {
 pub struct Stats {
     pub requests: u32,
     pub duration_ms: u64,
+    /// The most requests keyhole had in flight at once (never more than `--concurrency`).
+    #[serde(default)]
+    pub max_in_flight: u32,
 }
 
 /// The whole report (schema_version 1).
