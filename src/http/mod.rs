@@ -48,6 +48,24 @@ pub fn cap_for(content_type: &str) -> usize {
         BODY_CAP
     }
 }
+/// Most bytes of response headers kept with a response once its cookies are stored (a server
+/// that sends hundreds of KiB of Set-Cookie on every answer would otherwise make every kept
+/// attempt that large).
+pub const HEADERS_KEEP: usize = 32 * 1024;
+
+/// Keep the Set-Cookie headers (already stored in the jar) while they fit in `budget` bytes;
+/// every other header is kept (the read of the header block is bounded by hyper already).
+fn keep_headers(headers: &mut Vec<(String, String)>, budget: usize) {
+    let mut used = 0;
+    headers.retain(|(k, v)| {
+        if k != "set-cookie" {
+            return true;
+        }
+        used += k.len() + v.len();
+        used <= budget
+    });
+}
+
 /// Evidence bodies are cut to this many bytes.
 pub const EVIDENCE_CAP: usize = 4 * 1024;
 
@@ -448,6 +466,8 @@ impl Engine {
         if let Some(jar) = jar {
             jar.store(&req.url, resp.headers_all("set-cookie"));
         }
+        let mut resp = resp;
+        keep_headers(&mut resp.headers, HEADERS_KEEP);
         if let Ok(g) = self.log.lock() {
             if let Some(f) = g.as_ref() {
                 f(&format!(
@@ -630,6 +650,23 @@ mod tests {
     fn form_body_encodes_pairs() {
         let b = Body::form(&[("username".into(), "a b".into()), ("x".into(), "&".into())]);
         assert_eq!(String::from_utf8(b.bytes).unwrap(), "username=a+b&x=%26");
+    }
+
+    #[test]
+    fn a_flood_of_cookies_is_not_kept_with_every_answer() {
+        let mut h: Vec<(String, String)> = (0..90)
+            .map(|i| {
+                (
+                    "set-cookie".to_string(),
+                    format!("c{i}={}", "v".repeat(3000)),
+                )
+            })
+            .collect();
+        h.push(("content-type".into(), "application/json".into()));
+        keep_headers(&mut h, HEADERS_KEEP);
+        assert!(h.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() <= HEADERS_KEEP + 64);
+        assert!(h.iter().any(|(k, _)| k == "content-type"));
+        assert!(h.iter().any(|(k, _)| k == "set-cookie"));
     }
 
     #[tokio::test]
