@@ -390,15 +390,36 @@ def grade(target: Target, report: dict) -> tuple[list[str], list[str], list[str]
     return missed, extra, problems, sorted(found), endpoints
 
 
-def scan(target: Target, keyhole: Path = KEYHOLE, extra_args: list[str] | None = None) -> Result:
-    """Start the target, scan it once, stop it, grade the report."""
+def scan(target: Target, keyhole: Path = KEYHOLE, extra_args: list[str] | None = None, rtt_ms: float = 0, jitter_ms: float = 0) -> Result:
+    """Start the target, scan it once, stop it, grade the report. With `rtt_ms`, the scan goes
+    through bench/latency_proxy.py, which adds that round trip (± `jitter_ms`)."""
     with RunningTarget(target.name) as rt:
         try:
             rt.wait_ready(target.start_timeout)
         except RuntimeError as e:
             return Result(target, False, list(target.must), [], [f"start: {e}"], [], 0.0, None)
-        argv = [str(keyhole), "scan", rt.url, "--format", "json", "-q", *(extra_args or [])]
-        m = run_measured(argv, SCAN_TIMEOUT)
+        url, proxy = rt.url, None
+        if rtt_ms > 0:
+            port = free_port()
+            proxy = subprocess.Popen(
+                [sys.executable, str(ROOT / "bench" / "latency_proxy.py"), str(port), str(rt.port), str(rtt_ms), str(jitter_ms)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            url = f"http://127.0.0.1:{port}"
+        argv = [str(keyhole), "scan", url, "--format", "json", "-q", *(extra_args or [])]
+        try:
+            m = run_measured(argv, SCAN_TIMEOUT)
+        finally:
+            if proxy is not None:
+                proxy.terminate()
+                proxy.wait(timeout=5)
     if m.timed_out:
         return Result(target, False, list(target.must), [], [f"scan did not end within {SCAN_TIMEOUT:.0f} s"], [], m.wall_s, None, m.cpu_s, m.max_rss_kib)
     try:
