@@ -171,7 +171,27 @@ impl Check for TimingEnumeration {
     }
 
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
+        let scanner = ctx.prober.scanner;
         let data = ctx.enumeration().await;
+        let progress = &scanner.progress;
+        let pool: Vec<f64> = data.timing_pool().iter().map(|a| a.ms).collect();
+        progress.detail(&format!(
+            "timing: {} pool samples, median {:.1} ms, max {:.1} ms{}",
+            pool.len(),
+            stats::median(&pool).unwrap_or(f64::NAN),
+            pool.iter().copied().fold(f64::NAN, f64::max),
+            if data.serial.is_some() {
+                "; one attempt at a time (the server takes one request at a time)"
+            } else if data.blocking {
+                "; a candidate's wave-mates were delayed with it"
+            } else {
+                ""
+            }
+        ));
+        for (name, attempts) in data.candidates.iter().filter(|(_, a)| a.len() > 1) {
+            let ms: Vec<String> = attempts.iter().map(|a| format!("{:.1}", a.ms)).collect();
+            progress.detail(&format!("timing: {name}: {} ms", ms.join(", ")));
+        }
         let hits = match decide(data) {
             Decision::Undecided(why) => return Verdict::Incomplete(why),
             Decision::Same => return Verdict::Pass,

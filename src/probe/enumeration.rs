@@ -26,11 +26,47 @@ pub const DEFAULT_CANDIDATES: &[&str] = &[
     "support",
 ];
 
-/// Attempts of the enumeration sample in flight together. Candidates and the control share
-/// waves with random accounts; the random accounts that shared a wave with a candidate are
+/// Attempts of the enumeration sample in flight together on a slow endpoint (elsewhere: as many
+/// as `--concurrency`). Candidates and the control share waves with random accounts; the random accounts that shared a wave with a candidate are
 /// volume, not timing samples (a server that takes one request at a time delays a slow
 /// candidate's whole wave), so the timing pool comes from waves of random accounts alone.
-const ENUM_WAVE: usize = 4;
+const SLOW_WAVE: usize = 4;
+
+/// Whether, in some wave that held a candidate, most of its random accounts answered slower
+/// than every random account of the pool: the server made them wait for the candidate.
+fn wave_mates_delayed(data: &EnumData) -> bool {
+    let pool_max = data
+        .timing_pool()
+        .iter()
+        .map(|a| a.ms)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !pool_max.is_finite() {
+        return false;
+    }
+    let mut mates: std::collections::HashMap<u32, Vec<f64>> = std::collections::HashMap::new();
+    let with_candidate: std::collections::HashSet<u32> = data
+        .sequence
+        .iter()
+        .filter(|a| matches!(a.role, Role::Candidate | Role::Owned))
+        .filter_map(|a| a.wave)
+        .collect();
+    for a in EnumData::usable(&data.random) {
+        if let Some(w) = a.wave.filter(|w| with_candidate.contains(w)) {
+            mates.entry(w).or_default().push(a.ms);
+        }
+    }
+    mates
+        .values()
+        .any(|ms| stats::median(ms).is_some_and(|m| m > pool_max))
+}
+
+fn same_account(a: &Item, b: &Item) -> bool {
+    match (a, b) {
+        (Item::Control, Item::Control) => true,
+        (Item::Candidate(x), Item::Candidate(y)) => x == y,
+        _ => false,
+    }
+}
 
 /// Waves for these accounts under test, `per_wave` to a wave and the rest of each wave random
 /// accounts, and waves of random accounts alone for `pool` more timing samples: in a random
@@ -39,13 +75,21 @@ fn layout(mut subjects: Vec<Item>, per_wave: usize, width: usize, pool: usize) -
     let mut rng = rand::thread_rng();
     subjects.shuffle(&mut rng);
     let mut waves: Vec<Vec<Item>> = Vec::new();
-    let mut rest = subjects.into_iter().peekable();
-    while rest.peek().is_some() {
+    let mut rest: std::collections::VecDeque<Item> = subjects.into();
+    while !rest.is_empty() {
+        // An account once per wave: its repeats go to later waves.
         let mut wave: Vec<Item> = Vec::new();
+        let mut later = std::collections::VecDeque::new();
         while wave.len() < per_wave {
-            let Some(item) = rest.next() else { break };
-            wave.push(item);
+            let Some(item) = rest.pop_front() else { break };
+            if wave.iter().any(|w| same_account(w, &item)) {
+                later.push_back(item);
+            } else {
+                wave.push(item);
+            }
         }
+        later.extend(rest.drain(..));
+        rest = later;
         wave.resize_with(width.max(wave.len()), || Item::Random);
         waves.push(wave);
     }
@@ -88,6 +132,9 @@ pub struct EnumData {
     pub serial: Option<u32>,
     /// The first wave was judged for that.
     pub calibrated: bool,
+    /// Random accounts in a candidate's wave were delayed with it (stage 2 then tests each
+    /// suspect alone among random accounts).
+    pub blocking: bool,
 }
 
 impl EnumData {
@@ -216,7 +263,7 @@ pub fn registrable_domain(host: &str) -> Option<String> {
     Some(labels[labels.len() - take..].join("."))
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 enum Item {
     Random,
     Control,
@@ -254,14 +301,17 @@ impl Prober<'_> {
         let wide = self
             .base_ms
             .is_some_and(|b| b >= super::throttle::CONSTANT_DELAY_MS);
-        let width = if wide {
-            self.wave_width()
+        // Waves as wide as --concurrency, except on an endpoint that works hard for every
+        // attempt (a slow hash without a long delay) or where an attempt costs two requests
+        // (a form page for its token): there fewer requests beat fewer round trips.
+        let width = if (slow && !wide) || self.cost() > 1 {
+            self.wave_width().min(SLOW_WAVE)
         } else {
-            self.wave_width().min(ENUM_WAVE)
+            self.wave_width()
         };
 
         // Stage 1: a wave of random accounts alone first (the calibration), then every
-        // candidate once and the control once, two to a wave, and waves of random accounts
+        // candidate once and the control once, half a wave at most, and waves of random accounts
         // for the timing pool.
         let mut subjects: Vec<Item> = candidates.iter().cloned().map(Item::Candidate).collect();
         subjects.push(Item::Control);
@@ -302,7 +352,11 @@ impl Prober<'_> {
         subjects.push(Item::Control);
         // The pool is already large enough for a slow endpoint (the control's waves add to it).
         let more = if slow { 0 } else { 10 };
-        let per_wave = if wide { (width / 2).max(1) } else { 1 };
+        // Accounts under test share waves again, unless a wave-mate of a candidate was delayed
+        // with it (a server that blocks on an existing account's hash): then two suspects in
+        // one wave would share each other's delay, and each goes alone among random accounts.
+        data.blocking = wave_mates_delayed(&data);
+        let per_wave = if data.blocking { 1 } else { (width / 2).max(1) };
         let waves = layout(subjects, per_wave, width, more + 3 * suspects.len());
         self.run_waves(
             client,
@@ -342,7 +396,11 @@ impl Prober<'_> {
                     Some("the request budget was kept for the throttling probes".into());
                 return false;
             }
-            items.truncate(room);
+            if room < items.len() {
+                // Short of budget: the accounts under test go first, random accounts make way.
+                items.sort_by_key(|i| matches!(i, Item::Random));
+                items.truncate(room);
+            }
             // Skip candidates that may not be tried again.
             let mut wave: Vec<(Item, String, Role)> = Vec::new();
             for item in items {
@@ -537,6 +595,18 @@ mod tests {
         assert_eq!(per_wave.iter().sum::<usize>(), 6);
         assert!(per_wave.iter().all(|&n| n <= 2));
         assert_eq!(per_wave.iter().filter(|&&n| n == 0).count(), 2);
+        // Repeats of one account go to different waves.
+        let twice = vec![
+            Item::Candidate("a".into()),
+            Item::Candidate("a".into()),
+            Item::Control,
+            Item::Control,
+        ];
+        for w in layout(twice, 4, 8, 0) {
+            let subjects: Vec<&Item> = w.iter().filter(|i| !matches!(i, Item::Random)).collect();
+            assert_eq!(subjects.len(), 2, "{w:?}");
+            assert!(!same_account(subjects[0], subjects[1]), "{w:?}");
+        }
     }
 
     #[test]
