@@ -350,14 +350,15 @@ impl Prober<'_> {
         }
         subjects.push(Item::Control);
         subjects.push(Item::Control);
-        // The pool is already large enough for a slow endpoint (the control's waves add to it).
-        let more = if slow { 0 } else { 10 };
+        // The pool of stage 1 is large enough for three samples to pass the Holm correction
+        // over every candidate (20 random accounts for 12 candidates, 12 for 4): stage 2 adds
+        // only the suspects' and the control's waves.
         // Accounts under test share waves again, unless a wave-mate of a candidate was delayed
         // with it (a server that blocks on an existing account's hash): then two suspects in
         // one wave would share each other's delay, and each goes alone among random accounts.
         data.blocking = wave_mates_delayed(&data);
         let per_wave = if data.blocking { 1 } else { (width / 2).max(1) };
-        let waves = layout(subjects, per_wave, width, more + 3 * suspects.len());
+        let waves = layout(subjects, per_wave, width, 0);
         self.run_waves(
             client,
             waves,
