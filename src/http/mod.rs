@@ -269,6 +269,8 @@ pub struct Engine {
     permits: tokio::sync::Semaphore,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// The fastest answer so far, in microseconds to its headers: the network's floor.
+    fastest_us: std::sync::atomic::AtomicU64,
     user_agent: String,
     log: Mutex<Option<Logger>>,
 }
@@ -310,6 +312,7 @@ impl Engine {
             permits: tokio::sync::Semaphore::new(slots),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            fastest_us: std::sync::atomic::AtomicU64::new(u64::MAX),
             user_agent: user_agent(),
             log: Mutex::new(None),
         })
@@ -329,6 +332,13 @@ impl Engine {
     /// The most requests that were in flight at once so far.
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The fastest answer of the scan so far in ms (to its headers): about one round trip, the
+    /// part of every answer's time that is the network's, not the server's. None before any.
+    pub fn fastest_ms(&self) -> Option<f64> {
+        let us = self.fastest_us.load(Ordering::SeqCst);
+        (us != u64::MAX).then(|| us as f64 / 1000.0)
     }
 
     /// Requests allowed in flight at once.
@@ -468,6 +478,8 @@ impl Engine {
         }
         let mut resp = resp;
         keep_headers(&mut resp.headers, HEADERS_KEEP);
+        self.fastest_us
+            .fetch_min(resp.ttfb.as_micros() as u64, Ordering::SeqCst);
         if let Ok(g) = self.log.lock() {
             if let Some(f) = g.as_ref() {
                 f(&format!(

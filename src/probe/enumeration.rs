@@ -32,8 +32,12 @@ pub const DEFAULT_CANDIDATES: &[&str] = &[
 /// candidate's whole wave), so the timing pool comes from waves of random accounts alone.
 const SLOW_WAVE: usize = 4;
 
-/// Whether, in some wave that held a candidate, most of its random accounts answered slower
-/// than every random account of the pool: the server made them wait for the candidate.
+/// How much slower than the pool's slowest a candidate's wave-mates must be to count as
+/// delayed with it.
+const BLOCKING_MARGIN_MS: f64 = 5.0;
+
+/// Whether, in some wave that held a candidate, most of its random accounts answered clearly
+/// slower than every random account of the pool: the server made them wait for the candidate.
 fn wave_mates_delayed(data: &EnumData) -> bool {
     let pool_max = data
         .timing_pool()
@@ -55,9 +59,11 @@ fn wave_mates_delayed(data: &EnumData) -> bool {
             mates.entry(w).or_default().push(a.ms);
         }
     }
+    // By a clear margin: at a round trip's distance every answer is within a few ms of the
+    // others, and a median a hair above the pool's slowest is noise.
     mates
         .values()
-        .any(|ms| stats::median(ms).is_some_and(|m| m > pool_max))
+        .any(|ms| stats::median(ms).is_some_and(|m| m > pool_max + BLOCKING_MARGIN_MS))
 }
 
 fn same_account(a: &Item, b: &Item) -> bool {
@@ -299,7 +305,7 @@ impl Prober<'_> {
         // server: the calibration tells) costs a round trip of that delay per wave: wider
         // waves, several accounts under test in each.
         let wide = self
-            .base_ms
+            .server_ms()
             .is_some_and(|b| b >= super::throttle::CONSTANT_DELAY_MS);
         // Waves as wide as --concurrency, except on an endpoint that works hard for every
         // attempt (a slow hash without a long delay) or where an attempt costs two requests

@@ -64,6 +64,8 @@ pub struct ThrottleData {
     pub one: Option<Burst>,
     /// Median time of an ordinary rejection, for tarpit decisions.
     pub base_ms: f64,
+    /// The scan's fastest answer (about one round trip) when the volume probes ran.
+    pub floor_ms: f64,
 }
 
 impl ThrottleData {
@@ -126,8 +128,9 @@ impl ConstantDelay {
 impl ThrottleData {
     /// The constant delay seen, when the endpoint is that slow and nothing else throttled it.
     pub fn constant_delay(&self) -> Option<ConstantDelay> {
-        if self.base_ms.is_nan()
-            || self.base_ms < CONSTANT_DELAY_MS
+        let delay = self.base_ms - self.floor_ms;
+        if delay.is_nan()
+            || delay < CONSTANT_DELAY_MS
             || self.spray.throttled()
             || self.one.as_ref().is_some_and(Burst::throttled)
         {
@@ -144,7 +147,7 @@ impl ThrottleData {
         let ms: f64 = waves.iter().map(|w| w.1).sum();
         let width = waves.iter().map(|w| w.0).max()?;
         (ms > 0.0).then(|| ConstantDelay {
-            ms: self.base_ms,
+            ms: delay,
             parallel_per_s: n as f64 * 1000.0 / ms,
             sequential_per_s: 1000.0 / self.base_ms,
             width,
@@ -155,7 +158,14 @@ impl ThrottleData {
 impl Prober<'_> {
     /// Whether every answer of this endpoint is slow (measured before any volume probe).
     pub fn is_slow_endpoint(&self) -> bool {
-        self.base_ms.is_some_and(|b| b >= SLOW_ENDPOINT_MS)
+        self.server_ms().is_some_and(|b| b >= SLOW_ENDPOINT_MS)
+    }
+
+    /// The endpoint's usual rejection time less the network's floor (the scan's fastest
+    /// answer): the server's own time. 150 ms away, a fast sign-in is not a slow one.
+    pub fn server_ms(&self) -> Option<f64> {
+        let floor = self.scanner.engine.fastest_ms().unwrap_or(0.0);
+        self.base_ms.map(|b| (b - floor).max(0.0))
     }
 
     /// Requests one attempt costs: a form with per-request tokens may need its page first.
@@ -192,7 +202,8 @@ impl Prober<'_> {
             (None, None) => f64::NAN,
         };
         let id = self.identifier();
-        let slow = self.is_slow_endpoint() || base_ms >= SLOW_ENDPOINT_MS;
+        let floor_ms = self.scanner.engine.fastest_ms().unwrap_or(0.0);
+        let slow = self.is_slow_endpoint() || base_ms - floor_ms >= SLOW_ENDPOINT_MS;
 
         let mut spray = Burst {
             pattern: Pattern::Spray,
@@ -282,6 +293,7 @@ impl Prober<'_> {
             spray,
             one,
             base_ms,
+            floor_ms,
         }
     }
 
