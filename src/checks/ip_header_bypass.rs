@@ -105,16 +105,7 @@ impl Runner<'_, '_> {
         client: &mut Client,
         headers: &[(String, String)],
     ) -> Result<Attempt, ProbeError> {
-        let (account, role) = match (&self.pattern, &self.account) {
-            (Pattern::OneAccount, Some(a)) => {
-                let owned = self.prober.scanner.cfg.username.as_deref() == Some(a.as_str());
-                (a.clone(), if owned { Role::Owned } else { Role::Random })
-            }
-            _ => (
-                self.prober.scanner.random_account(self.identifier),
-                Role::Random,
-            ),
-        };
+        let (account, role) = self.next();
         let mut a = self.prober.attempt(client, &account, role, headers).await?;
         if !a.is_throttled() && crate::probe::throttle::is_slow(a.ms, self.base_ms) {
             a.class = crate::analysis::classify::Class::Throttled(
@@ -127,6 +118,46 @@ impl Runner<'_, '_> {
     async fn control(&self, client: &mut Client) -> Result<Attempt, ProbeError> {
         self.go(client, &[(CONTROL_HEADER.to_string(), random_ip())])
             .await
+    }
+
+    /// The account and role of the next attempt.
+    fn next(&self) -> (String, Role) {
+        match (&self.pattern, &self.account) {
+            (Pattern::OneAccount, Some(a)) => {
+                let owned = self.prober.scanner.cfg.username.as_deref() == Some(a.as_str());
+                (a.clone(), if owned { Role::Owned } else { Role::Random })
+            }
+            _ => (
+                self.prober.scanner.random_account(self.identifier),
+                Role::Random,
+            ),
+        }
+    }
+
+    /// These attempts together (each with its headers), judged like [`Runner::go`]'s.
+    async fn together(
+        &self,
+        client: &mut Client,
+        headers: Vec<Vec<(String, String)>>,
+    ) -> Result<Vec<Attempt>, ProbeError> {
+        let planned: Vec<(String, Role, Vec<(String, String)>)> = headers
+            .into_iter()
+            .map(|h| {
+                let (a, r) = self.next();
+                (a, r, h)
+            })
+            .collect();
+        let mut out = Vec::new();
+        for r in self.prober.wave_each(client, &planned).await {
+            let mut a = r?;
+            if !a.is_throttled() && crate::probe::throttle::is_slow(a.ms, self.base_ms) {
+                a.class = crate::analysis::classify::Class::Throttled(
+                    crate::analysis::classify::ThrottleKind::Tarpit,
+                );
+            }
+            out.push(a);
+        }
+        Ok(out)
     }
 }
 
@@ -151,6 +182,8 @@ impl Check for IpHeaderBypass {
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         let (_, t) = ctx.throttling().await;
         let base_ms = t.base_ms;
+        let tarpit = [t.spray.kind, t.one.as_ref().and_then(|o| o.kind)]
+            .contains(&Some(crate::analysis::classify::ThrottleKind::Tarpit));
         let (pattern, account) = if t.spray.throttled() {
             (Pattern::Spray, None)
         } else if let Some(one) = t.one.as_ref().filter(|o| o.throttled()) {
@@ -180,7 +213,36 @@ impl Check for IpHeaderBypass {
         let mut controls = Vec::new();
         let mut spoofed = Vec::new();
         let mut sequence: Vec<Attempt> = Vec::new();
+        // Behind a tarpit every attempt waits out the delay: the five go out together (each
+        // judged by its own time), not one delay after another.
+        if tarpit {
+            let headers: Vec<Vec<(String, String)>> = (0..5)
+                .map(|step| {
+                    if step % 2 == 0 {
+                        vec![(CONTROL_HEADER.to_string(), random_ip())]
+                    } else {
+                        all(())
+                    }
+                })
+                .collect();
+            match runner.together(client, headers).await {
+                Ok(attempts) => {
+                    for (step, a) in attempts.into_iter().enumerate() {
+                        if step % 2 == 0 {
+                            controls.push(a.is_throttled());
+                        } else {
+                            spoofed.push(a.is_throttled());
+                        }
+                        sequence.push(a);
+                    }
+                }
+                Err(e) => return Verdict::Incomplete(format!("bypass probe stopped: {e}")),
+            }
+        }
         for step in 0..5 {
+            if tarpit {
+                break;
+            }
             let r = if step % 2 == 0 {
                 runner.control(client).await
             } else {

@@ -288,15 +288,28 @@ impl<'a> Prober<'a> {
         planned: &[Planned],
         headers: &[(String, String)],
     ) -> Vec<Result<Attempt, ProbeError>> {
+        let each: Vec<(String, Role, Vec<(String, String)>)> = planned
+            .iter()
+            .map(|(a, r)| (a.clone(), *r, headers.to_vec()))
+            .collect();
+        self.wave_each(client, &each).await
+    }
+
+    /// [`Prober::wave`] with headers of its own for each attempt.
+    pub async fn wave_each(
+        &self,
+        client: &mut Client,
+        planned: &[(String, Role, Vec<(String, String)>)],
+    ) -> Vec<Result<Attempt, ProbeError>> {
         if planned.is_empty() {
             return Vec::new();
         }
         let mut extra = self.take_lanes(client, planned.len());
         let results = {
             let lanes = std::iter::once(&mut *client).chain(extra.iter_mut());
-            let futures = lanes
-                .zip(planned)
-                .map(|(lane, (account, role))| self.attempt(lane, account, *role, headers));
+            let futures = lanes.zip(planned).map(|(lane, (account, role, headers))| {
+                self.attempt(lane, account, *role, headers)
+            });
             futures_util::future::join_all(futures).await
         };
         client.lanes = extra;
