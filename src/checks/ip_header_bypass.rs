@@ -140,7 +140,7 @@ impl Runner<'_, '_> {
         client: &mut Client,
         headers: Vec<Vec<(String, String)>>,
     ) -> Result<Vec<Attempt>, ProbeError> {
-        let planned: Vec<(String, Role, Vec<(String, String)>)> = headers
+        let planned: Vec<crate::probe::PlannedWith> = headers
             .into_iter()
             .map(|h| {
                 let (a, r) = self.next();

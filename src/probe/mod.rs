@@ -68,6 +68,8 @@ impl Client {
 
 /// One attempt to make in a wave: the account and its role.
 pub type Planned = (String, Role);
+/// One attempt to make in a wave with headers of its own.
+pub type PlannedWith = (String, Role, Vec<(String, String)>);
 
 /// One credential attempt and what came of it.
 #[derive(Debug, Clone)]
@@ -288,7 +290,7 @@ impl<'a> Prober<'a> {
         planned: &[Planned],
         headers: &[(String, String)],
     ) -> Vec<Result<Attempt, ProbeError>> {
-        let each: Vec<(String, Role, Vec<(String, String)>)> = planned
+        let each: Vec<PlannedWith> = planned
             .iter()
             .map(|(a, r)| (a.clone(), *r, headers.to_vec()))
             .collect();
@@ -299,7 +301,7 @@ impl<'a> Prober<'a> {
     pub async fn wave_each(
         &self,
         client: &mut Client,
-        planned: &[(String, Role, Vec<(String, String)>)],
+        planned: &[PlannedWith],
     ) -> Vec<Result<Attempt, ProbeError>> {
         if planned.is_empty() {
             return Vec::new();
