@@ -536,8 +536,11 @@ impl Prober<'_> {
         }
         let fast = times.iter().copied().fold(f64::INFINITY, f64::min);
         let slow = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let base = self.base_ms.unwrap_or(fast);
-        if slow - fast >= (0.5 * base).max(SERIAL_MIN_MS) {
+        // Half the server's own time (a round trip is not part of it): the second of two
+        // requests waits that long at least on a server that takes one at a time.
+        let floor = self.scanner.engine.fastest_ms().unwrap_or(0.0);
+        let server = self.server_ms().unwrap_or((fast - floor).max(0.0));
+        if slow - fast >= (0.5 * server).max(SERIAL_MIN_MS) {
             data.serial = data.sequence[0].wave;
         }
     }
