@@ -83,7 +83,7 @@ impl ThrottleData {
 
 /// An endpoint whose usual rejection takes this long (a costly password hash, a delay) gets the
 /// smaller volume plan: every attempt costs the server real work.
-pub const SLOW_ENDPOINT_MS: f64 = 100.0;
+pub const SLOW_ENDPOINT_MS: f64 = 80.0;
 /// Many-account attempts on a slow endpoint.
 pub const SLOW_SPRAY_ATTEMPTS: usize = 30;
 /// From this usual time on, a delay that does not grow is reported as an observation with the
