@@ -361,14 +361,20 @@ impl Prober<'_> {
         // only the suspects' and the control's waves.
         // Accounts under test share waves again, unless a wave-mate of a candidate was delayed
         // with it (a server that blocks on an existing account's hash): then two suspects in
-        // one wave would share each other's delay, and each goes alone among random accounts.
+        // one wave would share each other's delay, and stage 2 goes one attempt at a time,
+        // with random accounts alone among them for the pool. (Such a server answers random
+        // accounts fast, or the calibration would have found it one-at-a-time: the samples
+        // alone differ from the waves' by less than the 5 ms floor.)
         data.blocking = wave_mates_delayed(&data);
-        let per_wave = if data.blocking { 1 } else { (width / 2).max(1) };
         // On a one-at-a-time server the calibration wave left the pool, and answers vary by
         // the page's own work: more random accounts, so that one slow outlier among them does
         // not hide a real difference.
-        let more = if data.serial.is_some() { 8 } else { 0 };
-        let waves = layout(subjects, per_wave, width, more);
+        let waves = if data.blocking {
+            layout(subjects, 1, 1, 8)
+        } else {
+            let more = if data.serial.is_some() { 8 } else { 0 };
+            layout(subjects, (width / 2).max(1), width, more)
+        };
         self.run_waves(
             client,
             waves,
