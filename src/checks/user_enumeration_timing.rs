@@ -282,6 +282,27 @@ mod tests {
         d
     }
 
+    /// The sampler's pool sizes are the smallest that let three samples above every random
+    /// account pass Holm's first step (two-sided): 26 for 12 candidates, 16 for 4.
+    #[test]
+    fn the_pool_sizes_can_reach_significance() {
+        for (candidates, pool, enough) in [
+            (12, 26, true),
+            (12, 20, false),
+            (4, 16, true),
+            (4, 12, false),
+        ] {
+            let randoms: Vec<f64> = (0..pool).map(|i| 2.0 + i as f64 * 0.01).collect();
+            let t = test_group(&[50.0, 51.0, 52.0], &randoms).unwrap();
+            assert_eq!(
+                t.p_value < ALPHA / candidates as f64,
+                enough,
+                "{candidates} candidates, pool {pool}: p = {}",
+                t.p_value
+            );
+        }
+    }
+
     #[test]
     fn a_slow_account_differs_even_when_it_slows_its_whole_wave() {
         // A one-at-a-time server: admin's wave-mates wait for its hash and are left out.

@@ -295,10 +295,12 @@ impl Prober<'_> {
         // guesses, so that the Holm correction over them needs fewer random accounts.
         let slow = self.is_slow_endpoint();
         let (candidates, pool): (&[String], usize) = if slow {
-            // Holm over 4 needs 12 random accounts for 3 samples to reach p < 0.0025.
-            (&candidates[..candidates.len().min(SLOW_CANDIDATES)], 12)
+            // The pool: three samples above all of n random accounts give a two-sided exact
+            // p of 2/C(n+3, 3), which must pass Holm's first step, 0.01/candidates: n = 16
+            // for 4 candidates (p = 0.0025), 26 for 12 (p = 0.00054).
+            (&candidates[..candidates.len().min(SLOW_CANDIDATES)], 16)
         } else {
-            (candidates, 20)
+            (candidates, 26)
         };
         data.candidates.truncate(candidates.len());
         // An endpoint that answers every failure after a long delay (not a one-at-a-time
@@ -357,7 +359,7 @@ impl Prober<'_> {
         subjects.push(Item::Control);
         subjects.push(Item::Control);
         // The pool of stage 1 is large enough for three samples to pass the Holm correction
-        // over every candidate (20 random accounts for 12 candidates, 12 for 4): stage 2 adds
+        // over every candidate (26 random accounts for 12 candidates, 16 for 4): stage 2 adds
         // only the suspects' and the control's waves.
         // Accounts under test share waves again, unless a wave-mate of a candidate was delayed
         // with it (a server that blocks on an existing account's hash): then two suspects in
@@ -542,11 +544,14 @@ impl Prober<'_> {
         }
         let fast = times.iter().copied().fold(f64::INFINITY, f64::min);
         let slow = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        // Half the server's own time (a round trip is not part of it): the second of two
-        // requests waits that long at least on a server that takes one at a time.
+        // The server's own time (a round trip is not part of it).
         let floor = self.scanner.engine.fastest_ms().unwrap_or(0.0);
         let server = self.server_ms().unwrap_or((fast - floor).max(0.0));
-        if slow - fast >= (0.5 * server).max(SERIAL_MIN_MS) {
+        // On such a server the answers of a wave of w come back about one server time apart,
+        // (w - 1) of them from first to last; a network's jitter spreads a wave by its own
+        // range whatever the server's time. So: a good part of (w - 1) server times.
+        let w = times.len() as f64;
+        if slow - fast >= (0.3 * (w - 1.0) * server).max(SERIAL_MIN_MS) {
             data.serial = data.sequence[0].wave;
         }
     }
@@ -555,9 +560,11 @@ impl Prober<'_> {
     fn suspects(&self, data: &EnumData, owned: Option<&str>) -> Vec<String> {
         let randoms = data.timing_pool();
         let times: Vec<f64> = randoms.iter().map(|a| a.ms).collect();
+        // Beyond the pool's outer tenths: one slow outlier among the random accounts must not
+        // hide a candidate (a suspect costs two attempts; the test decides on all three).
         let (lo, hi) = (
-            times.iter().cloned().fold(f64::INFINITY, f64::min),
-            times.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+            stats::quantile(&times, 0.1).unwrap_or(f64::INFINITY),
+            stats::quantile(&times, 0.9).unwrap_or(f64::NEG_INFINITY),
         );
         let mut scored: Vec<(f64, String)> = Vec::new();
         for (name, attempts) in &data.candidates {
