@@ -225,6 +225,7 @@ impl Surface {
             password_field: fields.then(|| self.password_field.clone()),
             source: self.source,
             framework: self.framework,
+            flow: crate::report::Flow::SignIn,
         }
     }
 }

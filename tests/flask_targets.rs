@@ -71,7 +71,11 @@ fn expect(name: &str, path: &str, kind: &str, expected: &[&str]) -> Value {
         .unwrap_or_else(|| panic!("{name}: {path} not in endpoints {endpoints:#?}"));
     assert_eq!(ep["kind"], kind, "{name}");
     assert_eq!(ep["framework"], "flask", "{name}");
+    assert_eq!(ep["flow"], "sign-in", "{name}");
     assert!(r["stats"]["requests"].as_u64().unwrap() <= 250);
+    assert!(r["stats"]["max_in_flight"]
+        .as_u64()
+        .is_some_and(|n| (1..=8).contains(&n)));
     r
 }
 

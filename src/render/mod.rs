@@ -261,6 +261,7 @@ pub(crate) mod testdata {
                 password_field: Some("password".into()),
                 source: SurfaceSource::WellKnownPath,
                 framework: Framework::Flask,
+                flow: crate::report::Flow::SignIn,
             }],
             findings,
             observations: vec![Observation {

@@ -599,6 +599,7 @@ mod tests {
                 password_field: Some("password".into()),
                 source: SurfaceSource::OpenApi,
                 framework: Framework::Unknown,
+                flow: crate::report::Flow::SignIn,
             }],
             // Deliberately out of severity order.
             findings: vec![

@@ -191,6 +191,26 @@ pub struct CategoryScore {
     pub tested: bool,
 }
 
+/// Which account flow an endpoint belongs to (SPEC: "Account flows beyond sign-in").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Flow {
+    #[default]
+    SignIn,
+    PasswordReset,
+    Registration,
+}
+
+impl Flow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flow::SignIn => "sign-in",
+            Flow::PasswordReset => "password-reset",
+            Flow::Registration => "registration",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndpointReport {
     pub method: String,
@@ -200,6 +220,9 @@ pub struct EndpointReport {
     pub password_field: Option<String>,
     pub source: SurfaceSource,
     pub framework: Framework,
+    /// Reports written before account flows have none: they listed sign-ins only.
+    #[serde(default)]
+    pub flow: Flow,
 }
 
 impl EndpointReport {
@@ -286,4 +309,30 @@ pub struct Report {
     pub observations: Vec<Observation>,
     pub incomplete: Vec<Incomplete>,
     pub stats: Stats,
+}
+
+#[cfg(test)]
+mod flow_tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_carry_their_flow_and_old_reports_read_as_sign_ins() {
+        let old = r#"{"method":"POST","url":"http://127.0.0.1:5000/login","kind":"form",
+            "username_field":"username","password_field":"password",
+            "source":"well-known-path","framework":"flask"}"#;
+        let e: EndpointReport = serde_json::from_str(old).unwrap();
+        assert_eq!(e.flow, Flow::SignIn);
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["flow"], "sign-in");
+        let reset = EndpointReport {
+            flow: Flow::PasswordReset,
+            password_field: None,
+            ..e
+        };
+        assert_eq!(
+            serde_json::to_value(&reset).unwrap()["flow"],
+            "password-reset"
+        );
+        assert_eq!(Flow::Registration.as_str(), "registration");
+    }
 }
