@@ -390,6 +390,30 @@ def grade(target: Target, report: dict) -> tuple[list[str], list[str], list[str]
     return missed, extra, problems, sorted(found), endpoints
 
 
+def wait_port(port: int, timeout: float = 10.0) -> None:
+    """Wait until something listens on 127.0.0.1:port."""
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def start_proxy(target_port: int, rtt_ms: float, jitter_ms: float = 0) -> tuple[subprocess.Popen, int]:
+    """Start bench/latency_proxy.py in front of 127.0.0.1:target_port; returns it and its port."""
+    port = free_port()
+    proxy = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "latency_proxy.py"), str(port), str(target_port), str(rtt_ms), str(jitter_ms)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_port(port)
+    return proxy, port
+
+
 def scan(target: Target, keyhole: Path = KEYHOLE, extra_args: list[str] | None = None, rtt_ms: float = 0, jitter_ms: float = 0) -> Result:
     """Start the target, scan it once, stop it, grade the report. With `rtt_ms`, the scan goes
     through bench/latency_proxy.py, which adds that round trip (± `jitter_ms`)."""
@@ -400,18 +424,7 @@ def scan(target: Target, keyhole: Path = KEYHOLE, extra_args: list[str] | None =
             return Result(target, False, list(target.must), [], [f"start: {e}"], [], 0.0, None)
         url, proxy = rt.url, None
         if rtt_ms > 0:
-            port = free_port()
-            proxy = subprocess.Popen(
-                [sys.executable, str(ROOT / "bench" / "latency_proxy.py"), str(port), str(rt.port), str(rtt_ms), str(jitter_ms)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
+            proxy, port = start_proxy(rt.port, rtt_ms, jitter_ms)
             url = f"http://127.0.0.1:{port}"
         argv = [str(keyhole), "scan", url, "--format", "json", "-q", *(extra_args or [])]
         try:

@@ -107,11 +107,7 @@ impl Runner<'_, '_> {
     ) -> Result<Attempt, ProbeError> {
         let (account, role) = self.next();
         let mut a = self.prober.attempt(client, &account, role, headers).await?;
-        if !a.is_throttled() && crate::probe::throttle::is_slow(a.ms, self.base_ms) {
-            a.class = crate::analysis::classify::Class::Throttled(
-                crate::analysis::classify::ThrottleKind::Tarpit,
-            );
-        }
+        crate::probe::throttle::mark_tarpit(&mut a, self.base_ms);
         Ok(a)
     }
 
@@ -150,11 +146,7 @@ impl Runner<'_, '_> {
         let mut out = Vec::new();
         for r in self.prober.wave_each(client, &planned).await {
             let mut a = r?;
-            if !a.is_throttled() && crate::probe::throttle::is_slow(a.ms, self.base_ms) {
-                a.class = crate::analysis::classify::Class::Throttled(
-                    crate::analysis::classify::ThrottleKind::Tarpit,
-                );
-            }
+            crate::probe::throttle::mark_tarpit(&mut a, self.base_ms);
             out.push(a);
         }
         Ok(out)
@@ -210,58 +202,46 @@ impl Check for IpHeaderBypass {
         };
 
         // control, spoofed, control, spoofed, control
-        let mut controls = Vec::new();
-        let mut spoofed = Vec::new();
-        let mut sequence: Vec<Attempt> = Vec::new();
-        // Behind a tarpit every attempt waits out the delay: the five go out together (each
-        // judged by its own time), not one delay after another.
-        if tarpit {
-            let headers: Vec<Vec<(String, String)>> = (0..5)
-                .map(|step| {
-                    if step % 2 == 0 {
-                        vec![(CONTROL_HEADER.to_string(), random_ip())]
-                    } else {
-                        all(())
-                    }
-                })
-                .collect();
-            match runner.together(client, headers).await {
-                Ok(attempts) => {
-                    for (step, a) in attempts.into_iter().enumerate() {
-                        if step % 2 == 0 {
-                            controls.push(a.is_throttled());
-                        } else {
-                            spoofed.push(a.is_throttled());
-                        }
-                        sequence.push(a);
-                    }
-                }
-                Err(e) => return Verdict::Incomplete(format!("bypass probe stopped: {e}")),
-            }
-        }
-        for step in 0..5 {
-            if tarpit {
-                break;
-            }
-            let r = if step % 2 == 0 {
-                runner.control(client).await
-            } else {
-                runner.go(client, &all(())).await
-            };
-            let a = match r {
-                Ok(a) => a,
-                Err(e) => return Verdict::Incomplete(format!("bypass probe stopped: {e}")),
-            };
+        let step_headers = |step: usize| -> Vec<(String, String)> {
             if step % 2 == 0 {
-                controls.push(a.is_throttled());
+                vec![(CONTROL_HEADER.to_string(), random_ip())]
             } else {
-                spoofed.push(a.is_throttled());
+                all(())
             }
-            sequence.push(a);
-            if step == 0 && !controls[0] {
-                break;
+        };
+        let mut sequence: Vec<Attempt> = Vec::new();
+        if tarpit {
+            // Behind a tarpit every attempt waits out the delay: the five go out together (each
+            // judged by its own time), not one delay after another.
+            match runner
+                .together(client, (0..5).map(step_headers).collect())
+                .await
+            {
+                Ok(attempts) => sequence = attempts,
+                Err(e) => return Verdict::Incomplete(format!("bypass probe stopped: {e}")),
+            }
+        } else {
+            for step in 0..5 {
+                match runner.go(client, &step_headers(step)).await {
+                    Ok(a) => sequence.push(a),
+                    Err(e) => return Verdict::Incomplete(format!("bypass probe stopped: {e}")),
+                }
+                if step == 0 && !sequence[0].is_throttled() {
+                    break;
+                }
             }
         }
+        let controls: Vec<bool> = sequence
+            .iter()
+            .step_by(2)
+            .map(Attempt::is_throttled)
+            .collect();
+        let spoofed: Vec<bool> = sequence
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .map(Attempt::is_throttled)
+            .collect();
         match decide(&spoofed, &controls) {
             Outcome::Holds => return Verdict::Pass,
             Outcome::WindowEnded => {

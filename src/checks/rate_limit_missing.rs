@@ -132,15 +132,9 @@ mod tests {
 
     fn burst(pattern: Pattern, n: usize, throttled_at: Option<usize>) -> Burst {
         Burst {
-            pattern,
-            attempts: Vec::new(),
-            prior: n,
             throttled_at,
-            kind: None,
             still_throttled: throttled_at.is_some(),
-            account: None,
-            cut_short: None,
-            waves: Vec::new(),
+            ..Burst::new(pattern, n, None)
         }
     }
 

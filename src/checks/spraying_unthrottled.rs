@@ -79,15 +79,9 @@ mod tests {
 
     fn burst(pattern: Pattern, n: usize, at: Option<usize>) -> Burst {
         Burst {
-            pattern,
-            attempts: Vec::new(),
-            prior: n,
             throttled_at: at,
-            kind: None,
             still_throttled: at.is_some(),
-            account: None,
-            cut_short: None,
-            waves: Vec::new(),
+            ..Burst::new(pattern, n, None)
         }
     }
 

@@ -189,12 +189,7 @@ impl<'a> Discovering<'a> {
             if resp.status == 429 {
                 self.throttled += 1;
             }
-            let next = (300..400)
-                .contains(&resp.status)
-                .then(|| resp.header("location").and_then(|l| current.join(l).ok()))
-                .flatten()
-                .filter(|n| self.scanner.engine.same_origin(n) && *n != current);
-            if let Some(n) = next.filter(|_| hop < MAX_HOPS) {
+            if let Some(n) = self.next_hop(&current, &resp).filter(|_| hop < MAX_HOPS) {
                 self.fp.add(&resp);
                 first_hop_catch_all |= hop == 0 && self.is_catch_all_target(&n);
                 self.resolved.insert(current.to_string(), Some(n.clone()));
@@ -233,32 +228,16 @@ impl<'a> Discovering<'a> {
             if wanted.is_empty() || self.exhausted {
                 return;
             }
-            let engine = &self.scanner.engine;
-            let answers = futures_util::future::join_all(wanted.iter().map(|u| async move {
-                (
-                    u.clone(),
-                    engine.send(&Request::page(u.clone()), None).await,
-                )
-            }))
-            .await;
+            let reqs: Vec<Request> = wanted.iter().map(|u| Request::page(u.clone())).collect();
+            let answers = self.send_all(&reqs).await;
             let mut next = Vec::new();
-            for (url, answer) in answers {
-                match answer {
-                    Ok(resp) => {
-                        let hop = (300..400)
-                            .contains(&resp.status)
-                            .then(|| resp.header("location").and_then(|l| url.join(l).ok()))
-                            .flatten()
-                            .filter(|n| engine.same_origin(n) && *n != url);
-                        next.extend(hop);
-                        self.prefetched.insert(url.to_string(), Some(resp));
-                    }
-                    // Left for `fetch`, which meets the exhaustion again and reports it.
-                    Err(e) if e.is_exhaustion() => self.exhausted = true,
-                    Err(_) => {
-                        self.prefetched.insert(url.to_string(), None);
-                    }
+            for (url, answer) in wanted.iter().zip(answers) {
+                // An exhausted budget is left for `fetch`, which meets it again and reports it.
+                let Ok(answer) = answer else { continue };
+                if let Some(resp) = &answer {
+                    next.extend(self.next_hop(url, resp));
                 }
+                self.prefetched.insert(url.to_string(), answer);
             }
             wanted = next;
         }
@@ -270,23 +249,22 @@ impl<'a> Discovering<'a> {
         let engine = &self.scanner.engine;
         let answers =
             futures_util::future::join_all(reqs.iter().map(|r| engine.send(r, None))).await;
-        answers
-            .into_iter()
-            .map(|a| match a {
-                Ok(resp) => Ok(Some(resp)),
-                Err(e) if e.is_exhaustion() => {
-                    self.exhausted = true;
-                    Err(e)
-                }
-                Err(_) => Ok(None),
-            })
-            .collect()
+        answers.into_iter().map(|a| self.answered(a)).collect()
     }
 
     /// Send one discovery request. Budget or deadline exhaustion marks discovery exhausted and
     /// is an error; any other failure (a reset, a timeout) is None.
     pub async fn send(&mut self, req: &Request) -> Result<Option<Response>, HttpError> {
-        match self.scanner.engine.send(req, None).await {
+        let answer = self.scanner.engine.send(req, None).await;
+        self.answered(answer)
+    }
+
+    /// What a discovery request's outcome means: see [`Discovering::send`].
+    fn answered(
+        &mut self,
+        answer: Result<Response, HttpError>,
+    ) -> Result<Option<Response>, HttpError> {
+        match answer {
             Ok(resp) => Ok(Some(resp)),
             Err(e) if e.is_exhaustion() => {
                 self.exhausted = true;
@@ -294,6 +272,15 @@ impl<'a> Discovering<'a> {
             }
             Err(_) => Ok(None),
         }
+    }
+
+    /// Where a redirect from `from` leads, when it stays on the target's origin.
+    fn next_hop(&self, from: &Url, resp: &Response) -> Option<Url> {
+        (300..400)
+            .contains(&resp.status)
+            .then(|| resp.header("location").and_then(|l| from.join(l).ok()))
+            .flatten()
+            .filter(|n| self.scanner.engine.same_origin(n) && n != from)
     }
 
     /// Put a page fetched outside the cache (the start page) into it.

@@ -48,12 +48,7 @@ fn wave_mates_delayed(data: &EnumData) -> bool {
         return false;
     }
     let mut mates: std::collections::HashMap<u32, Vec<f64>> = std::collections::HashMap::new();
-    let with_candidate: std::collections::HashSet<u32> = data
-        .sequence
-        .iter()
-        .filter(|a| matches!(a.role, Role::Candidate | Role::Owned))
-        .filter_map(|a| a.wave)
-        .collect();
+    let with_candidate = data.candidate_waves();
     for a in EnumData::usable(&data.random) {
         if let Some(w) = a.wave.filter(|w| with_candidate.contains(w)) {
             mates.entry(w).or_default().push(a.ms);
@@ -136,8 +131,6 @@ pub struct EnumData {
     /// The server takes one request at a time (seen in this first wave): the sample went on
     /// one attempt at a time.
     pub serial: Option<u32>,
-    /// The first wave was judged for that.
-    pub calibrated: bool,
     /// Random accounts in a candidate's wave were delayed with it (stage 2 then tests each
     /// suspect alone among random accounts).
     pub blocking: bool,
@@ -155,18 +148,22 @@ impl EnumData {
     /// The random accounts' usable attempts that timing may compare with: those whose wave held
     /// no candidate (a candidate that exists may have delayed its whole wave).
     pub fn timing_pool(&self) -> Vec<&Attempt> {
-        let tainted: std::collections::HashSet<u32> = self
-            .sequence
-            .iter()
-            .filter(|a| matches!(a.role, Role::Candidate | Role::Owned))
-            .filter_map(|a| a.wave)
-            .collect();
+        let tainted = self.candidate_waves();
         EnumData::usable(&self.random)
             .into_iter()
             .filter(|a| {
                 a.wave
                     .is_none_or(|w| !tainted.contains(&w) && Some(w) != self.serial)
             })
+            .collect()
+    }
+
+    /// The waves that held a candidate (or the owned account).
+    pub fn candidate_waves(&self) -> std::collections::HashSet<u32> {
+        self.sequence
+            .iter()
+            .filter(|a| matches!(a.role, Role::Candidate | Role::Owned))
+            .filter_map(|a| a.wave)
             .collect()
     }
 
@@ -321,27 +318,32 @@ impl Prober<'_> {
         // Stage 1: a wave of random accounts alone first (the calibration), then every
         // candidate once and the control once, half a wave at most, and waves of random accounts
         // for the timing pool.
+        let calibration = vec![vec![Item::Random; width]];
         let mut subjects: Vec<Item> = candidates.iter().cloned().map(Item::Candidate).collect();
         subjects.push(Item::Control);
-        let mut waves = layout(
+        let waves = layout(
             subjects,
             (width / 2).max(1),
             width,
             pool.saturating_sub(width),
         );
-        waves.insert(0, vec![Item::Random; width]);
-        if !self
-            .run_waves(
-                client,
-                waves,
-                &control_name,
-                owned.as_deref(),
-                reserve,
-                &mut data,
-            )
-            .await
-        {
-            return data;
+        for (i, waves) in [calibration, waves].into_iter().enumerate() {
+            if !self
+                .run_waves(
+                    client,
+                    waves,
+                    &control_name,
+                    owned.as_deref(),
+                    reserve,
+                    &mut data,
+                )
+                .await
+            {
+                return data;
+            }
+            if i == 0 {
+                self.calibrate(&mut data);
+            }
         }
 
         // Stage 2: two more attempts for the candidates that stood out, and the control, each
@@ -489,10 +491,6 @@ impl Prober<'_> {
                     data.throttled = Some(attempt);
                 }
             }
-            if !data.calibrated && data.sequence.len() >= 2 {
-                data.calibrated = true;
-                self.calibrate(data);
-            }
             if data.throttled.is_none() && stop.is_none() {
                 // A slow wave: a growing delay, or only the wave's own contention? Attempts
                 // alone tell; they count as volume, not as timing samples (they met no
@@ -534,8 +532,12 @@ impl Prober<'_> {
     /// account under test would be judged by its wave-mates' work: the rest of the sample goes
     /// out one attempt at a time, and the first wave is left out of the pool.
     fn calibrate(&self, data: &mut EnumData) {
+        let Some(first) = data.sequence.first().and_then(|a| a.wave) else {
+            return;
+        };
         let times: Vec<f64> = EnumData::usable(&data.sequence)
             .iter()
+            .filter(|a| a.wave == Some(first))
             .map(|a| a.ms)
             .filter(|m| m.is_finite())
             .collect();
@@ -552,7 +554,7 @@ impl Prober<'_> {
         // range whatever the server's time. So: a good part of (w - 1) server times.
         let w = times.len() as f64;
         if slow - fast >= (0.3 * (w - 1.0) * server).max(SERIAL_MIN_MS) {
-            data.serial = data.sequence[0].wave;
+            data.serial = Some(first);
         }
     }
 

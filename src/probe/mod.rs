@@ -151,11 +151,6 @@ impl<'a> Prober<'a> {
         }
     }
 
-    /// Whether fewer than `reserve` requests are left for this surface's further probes.
-    pub fn short_of(&self, reserve: u32) -> bool {
-        self.scanner.engine.requests_left() <= reserve.saturating_add(self.leave_for_others)
-    }
-
     /// The identifier shape random accounts take on this surface.
     pub fn identifier(&self) -> crate::surface::Identifier {
         self.surface.identifier

@@ -48,6 +48,21 @@ pub struct Burst {
 }
 
 impl Burst {
+    /// A burst of `pattern` with nothing sent yet, after `prior` attempts of the pattern.
+    pub fn new(pattern: Pattern, prior: usize, account: Option<String>) -> Burst {
+        Burst {
+            pattern,
+            attempts: Vec::new(),
+            prior,
+            throttled_at: None,
+            kind: None,
+            still_throttled: false,
+            account,
+            cut_short: None,
+            waves: Vec::new(),
+        }
+    }
+
     pub fn total(&self) -> usize {
         self.prior + self.attempts.len()
     }
@@ -205,17 +220,7 @@ impl Prober<'_> {
         let floor_ms = self.scanner.engine.fastest_ms().unwrap_or(0.0);
         let slow = self.is_slow_endpoint() || base_ms - floor_ms >= SLOW_ENDPOINT_MS;
 
-        let mut spray = Burst {
-            pattern: Pattern::Spray,
-            attempts: Vec::new(),
-            prior: earlier + enumeration.sequence.len(),
-            throttled_at: None,
-            kind: None,
-            still_throttled: false,
-            account: None,
-            cut_short: None,
-            waves: Vec::new(),
-        };
+        let mut spray = Burst::new(Pattern::Spray, earlier + enumeration.sequence.len(), None);
         match &enumeration.throttled {
             Some(t) if t.role == Role::Random => {
                 spray.throttled_at = Some(spray.prior);
@@ -257,17 +262,7 @@ impl Prober<'_> {
                 .username
                 .clone()
                 .unwrap_or_else(|| self.scanner.random_account(id));
-            let mut one = Burst {
-                pattern: Pattern::OneAccount,
-                attempts: Vec::new(),
-                prior: 0,
-                throttled_at: None,
-                kind: None,
-                still_throttled: false,
-                account: Some(account.clone()),
-                cut_short: None,
-                waves: Vec::new(),
-            };
+            let mut one = Burst::new(Pattern::OneAccount, 0, Some(account.clone()));
             // Reuse the client: a per-client throttle must see the same client.
             let attempts = if slow {
                 crate::checks::MIN_VOLUME_ATTEMPTS
@@ -327,10 +322,7 @@ impl Prober<'_> {
                 Ok(a) => a,
                 Err(e) => return (alone, false, Some(e)),
             };
-            let slow = !a.is_throttled() && is_slow(a.ms, base_ms);
-            if slow {
-                a.class = Class::Throttled(ThrottleKind::Tarpit);
-            }
+            let slow = mark_tarpit(&mut a, base_ms);
             let answered = a.response.is_some();
             alone.push(a);
             if !slow {
@@ -405,7 +397,7 @@ impl Prober<'_> {
                 break;
             }
             if sent >= max {
-                continue;
+                break;
             }
             let (alone, tarpit, err) = self
                 .tell_delay(
@@ -469,6 +461,15 @@ fn record(burst: &mut Burst, a: Attempt, consecutive: &mut usize) -> bool {
     false
 }
 
+/// Mark an ordinary answer far slower than `base_ms` as a tarpit's; true when it was.
+pub fn mark_tarpit(a: &mut Attempt, base_ms: f64) -> bool {
+    let slow = !a.is_throttled() && is_slow(a.ms, base_ms);
+    if slow {
+        a.class = Class::Throttled(ThrottleKind::Tarpit);
+    }
+    slow
+}
+
 /// Far slower than the endpoint's usual rejection.
 pub fn is_slow(ms: f64, base_ms: f64) -> bool {
     ms.is_finite() && base_ms.is_finite() && ms > (base_ms * 4.0).max(base_ms + 300.0)
@@ -510,17 +511,7 @@ mod tests {
     }
 
     fn burst() -> Burst {
-        Burst {
-            pattern: Pattern::Spray,
-            attempts: Vec::new(),
-            prior: 10,
-            throttled_at: None,
-            kind: None,
-            still_throttled: false,
-            account: None,
-            cut_short: None,
-            waves: Vec::new(),
-        }
+        Burst::new(Pattern::Spray, 10, None)
     }
 
     #[test]
