@@ -121,9 +121,17 @@ pub struct ScanArgs {
     /// Scan this sign-in path too (repeatable); discovery still runs
     #[arg(long, value_name = "PATH")]
     pub endpoint: Vec<String>,
-    /// A username you own: enables deeper enumeration and lockout tests on it
+    /// A username (or e-mail) you own: enables deeper enumeration and the password-reset
+    /// comparison on it (you receive at most 3 reset messages)
     #[arg(long, value_name = "NAME")]
     pub username: Option<String>,
+    /// Read the password of --username from environment variable VAR (never from the command
+    /// line): enables the lockout test (at most 3 real sign-ins)
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// Do not probe this flow (repeatable): reset, register or lockout
+    #[arg(long, value_name = "FLOW")]
+    pub skip: Vec<String>,
     /// Hard cap on HTTP requests for the whole scan [default: 250]
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub max_requests: Option<i64>,
@@ -154,6 +162,8 @@ impl ScanArgs {
             fail_under: self.out.fail_under.clone().map(toml::Value::String),
             endpoint: self.endpoint.clone(),
             username: self.username.clone(),
+            password_env: self.password_env.clone(),
+            skip: self.skip.clone(),
             max_requests: self.max_requests,
             concurrency: self.concurrency,
             timeout: self.timeout,

@@ -93,6 +93,10 @@ pub struct ScanConfig {
     pub fail_under: Option<FailUnder>,
     pub endpoints: Vec<String>,
     pub username: Option<String>,
+    /// The password of `username` (from `--password-env`), for the lockout test.
+    pub password: Option<Secret>,
+    /// Account flows not to probe (`--skip`).
+    pub skip: Skips,
     pub max_requests: u32,
     /// Most requests in flight to the target at once (1..=8).
     pub concurrency: usize,
@@ -104,6 +108,50 @@ pub struct ScanConfig {
     pub verbosity: Verbosity,
     /// Colours in the pretty report (a TTY and no NO_COLOR).
     pub color: bool,
+}
+
+/// The tester's real password: never printed, not even by `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Secret {
+        Secret(s)
+    }
+
+    /// The password itself, for the one place that sends it (a sign-in of the owned account).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The flows `--skip` leaves alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Skips {
+    pub reset: bool,
+    pub register: bool,
+    pub lockout: bool,
+}
+
+impl Skips {
+    fn parse(names: &[String]) -> Result<Skips, ConfigError> {
+        let mut s = Skips::default();
+        for n in names {
+            match n.trim().to_ascii_lowercase().as_str() {
+                "reset" | "password-reset" => s.reset = true,
+                "register" | "registration" | "signup" => s.register = true,
+                "lockout" => s.lockout = true,
+                _ => return Err(ConfigError::Skip(n.clone())),
+            }
+        }
+        Ok(s)
+    }
 }
 
 pub const DEFAULT_MAX_REQUESTS: u32 = 250;
@@ -128,6 +176,14 @@ pub enum ConfigError {
     Endpoint(String),
     #[error("--username must not be empty")]
     EmptyUsername,
+    #[error("--skip takes reset, register or lockout, not '{0}'")]
+    Skip(String),
+    #[error("--password-env needs --username NAME (the account whose password it holds)")]
+    PasswordNeedsUsername,
+    #[error("--password-env {0}: the environment variable is not set or empty; export it with the password of --username (never put the password itself on the command line)")]
+    PasswordEnv(String),
+    #[error("--password-env takes the NAME of an environment variable, not '{0}'")]
+    PasswordEnvName(String),
     #[error("--fail-on-regression needs --baseline FILE (an earlier JSON report)")]
     RegressionNeedsBaseline,
     #[error("cannot read config file {0}: {1}")]
@@ -149,6 +205,9 @@ pub struct Overrides {
     #[serde(default, alias = "endpoints")]
     pub endpoint: Vec<String>,
     pub username: Option<String>,
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub skip: Vec<String>,
     pub max_requests: Option<i64>,
     pub concurrency: Option<i64>,
     pub timeout: Option<f64>,
@@ -171,6 +230,12 @@ impl Overrides {
                 self.endpoint
             },
             username: self.username.or(lower.username),
+            password_env: self.password_env.or(lower.password_env),
+            skip: if self.skip.is_empty() {
+                lower.skip
+            } else {
+                self.skip
+            },
             max_requests: self.max_requests.or(lower.max_requests),
             concurrency: self.concurrency.or(lower.concurrency),
             timeout: self.timeout.or(lower.timeout),
@@ -368,6 +433,26 @@ impl ScanConfig {
                 return Err(ConfigError::EmptyUsername);
             }
         }
+        let skip = Skips::parse(&o.skip)?;
+        let password = match &o.password_env {
+            None => None,
+            Some(var) => {
+                if var.is_empty()
+                    || !var
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    return Err(ConfigError::PasswordEnvName(var.chars().take(40).collect()));
+                }
+                if o.username.is_none() {
+                    return Err(ConfigError::PasswordNeedsUsername);
+                }
+                match std::env::var(var) {
+                    Ok(p) if !p.is_empty() => Some(Secret::new(p)),
+                    _ => return Err(ConfigError::PasswordEnv(var.clone())),
+                }
+            }
+        };
         let fail_on_regression = o.fail_on_regression.unwrap_or(false);
         if fail_on_regression && o.baseline.is_none() {
             return Err(ConfigError::RegressionNeedsBaseline);
@@ -382,6 +467,8 @@ impl ScanConfig {
             fail_under,
             endpoints: o.endpoint,
             username: o.username,
+            password,
+            skip,
             max_requests,
             concurrency,
             timeout,

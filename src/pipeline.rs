@@ -20,6 +20,29 @@ pub enum ScanError {
     Engine(HttpError),
 }
 
+/// Requests the reset and registration endpoints and the lockout test will want, kept back
+/// from the sign-ins' share of the budget.
+fn flow_reserve(scanner: &Scanner, discovery: &discover::Discovery) -> u32 {
+    use crate::report::Flow;
+    let mut r = 0usize;
+    for f in &discovery.flows {
+        r += match f.surface.flow {
+            Flow::PasswordReset => crate::probe::flows::MAX_RESET_REQUESTS,
+            Flow::Registration => checks::REGISTRATION_GUESSES + 1,
+            Flow::SignIn => 0,
+        };
+        // Forms fetch a fresh token per request.
+        if f.surface.kind == crate::report::SurfaceKind::HtmlForm && f.surface.has_hidden {
+            r += r / 2;
+        }
+    }
+    let cfg = &scanner.cfg;
+    if cfg.password.is_some() && cfg.username.is_some() && !cfg.skip.lockout {
+        r += crate::probe::flows::LOCKOUT_FAILURES + 5;
+    }
+    r as u32
+}
+
 /// Run a whole scan and build its report.
 pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
     let started = Instant::now();
@@ -56,14 +79,30 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
     let mut observations: Vec<Observation> = Vec::new();
     let mut endpoints = Vec::new();
 
-    let n = discovery.surfaces.len() as u32;
-    for (i, confirmed) in discovery.surfaces.iter().enumerate() {
+    // The account flows come after the sign-ins; what they need is set aside first.
+    let flow_reserve = flow_reserve(&scanner, &discovery);
+    let all: Vec<&discover::Confirmed> = discovery
+        .surfaces
+        .iter()
+        .chain(discovery.flows.iter())
+        .collect();
+    let n = all.len() as u32;
+    for (i, confirmed) in all.iter().enumerate() {
         let surface = &confirmed.surface;
         endpoints.push(surface.report());
         let mut prober = Prober::new(&scanner, surface);
-        // Share what is left of the budget evenly with the surfaces still to come.
-        let later = n - 1 - i as u32;
-        prober.leave_for_others = scanner.engine.requests_left() * later / (later + 1);
+        // Share what is left of the budget evenly with the sign-ins still to come, keeping the
+        // flows' share back.
+        let sign_ins_later = discovery.surfaces.len().saturating_sub(i + 1) as u32;
+        let is_flow = surface.flow != crate::report::Flow::SignIn;
+        let reserve = if is_flow { 0 } else { flow_reserve };
+        let left = scanner.engine.requests_left().saturating_sub(reserve);
+        prober.leave_for_others = if is_flow {
+            let later = n - 1 - i as u32;
+            scanner.engine.requests_left() * later / (later + 1)
+        } else {
+            left * sign_ins_later / (sign_ins_later + 1) + reserve
+        };
         prober.model = Some(confirmed.model.clone());
         prober.normalizer = confirmed.normalizer.clone();
         let usual: Vec<f64> = confirmed
@@ -78,7 +117,8 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
             confirmed.confirmation.clone(),
             discovery.example_accounts.clone(),
         );
-        for check in &registry {
+        ctx.primary = i == 0 && !is_flow;
+        for check in registry.iter().filter(|c| c.flow() == surface.flow) {
             scanner
                 .progress
                 .detail(&format!("check {} on {}", check.id(), surface.label()));
@@ -105,6 +145,31 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
         observations.append(&mut ctx.observations);
     }
 
+    for c in &discovery.created {
+        observations.push(Observation {
+            endpoint: c.endpoint.clone(),
+            kind: "account-created".into(),
+            summary: format!(
+                "a registration probe for {} was accepted ({}) although it left the password out: an account {} may exist now — delete it; keyhole stopped probing that endpoint",
+                c.identifier,
+                c.attempt.status().unwrap_or(0),
+                c.identifier
+            ),
+        });
+        incomplete.push(Incomplete {
+            check: "auth.user-enumeration.registration".into(),
+            reason: format!(
+                "{}: a probe created the account {}, so no more probes were sent; delete that account",
+                c.endpoint, c.identifier
+            ),
+        });
+    }
+    for (check, reason) in &discovery.flow_incomplete {
+        incomplete.push(Incomplete {
+            check: check.clone(),
+            reason: reason.clone(),
+        });
+    }
     let tested = !discovery.surfaces.is_empty();
     if !tested {
         incomplete.push(Incomplete {
@@ -142,7 +207,7 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
     let total = score::score(&findings);
     scanner.progress.finish();
     let duration_ms = started.elapsed().as_millis() as u64;
-    Ok(Report {
+    let report = Report {
         schema_version: 1,
         tool: Tool {
             name: "keyhole".into(),
@@ -169,5 +234,9 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
             duration_ms,
             max_in_flight: scanner.engine.max_in_flight() as u32,
         },
+    };
+    Ok(match &scanner.cfg.password {
+        Some(p) => report.redacted(p.expose(), scanner.cfg.username.as_deref()),
+        None => report,
     })
 }

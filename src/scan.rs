@@ -30,10 +30,21 @@ pub enum Role {
     Owned,
 }
 
+/// Most password-reset requests for the tester's own account (SPEC safety promise).
+pub const MAX_OWNED_RESETS: u32 = 3;
+/// Most sign-ins with the tester's real password per scan (SPEC safety promise).
+pub const MAX_REAL_SIGN_INS: u32 = 3;
+/// Most registration probes for an identifier that may be real.
+pub const MAX_REGISTRATION_PROBES: u32 = 1;
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SafetyError {
     #[error("account '{0}' already had {1} attempts (the safety cap)")]
     AttemptCap(String, u32),
+    #[error("the real password was already sent {0} times (the safety cap)")]
+    RealSignIns(u32),
+    #[error("no password reset is ever sent for '{0}': only random identifiers and --username get one")]
+    GuessedReset(String),
 }
 
 /// Progress lines on stderr (never stdout).
@@ -88,7 +99,10 @@ pub struct Scanner {
     pub engine: Engine,
     pub progress: Progress,
     ledger: Mutex<HashMap<String, u32>>,
+    /// Reset and registration requests per (flow, identifier) that may be real.
+    flow_ledger: Mutex<HashMap<(crate::report::Flow, String), u32>>,
     randoms: Mutex<HashSet<String>>,
+    real_sign_ins: std::sync::atomic::AtomicU32,
 }
 
 impl Scanner {
@@ -99,7 +113,9 @@ impl Scanner {
             engine,
             progress,
             ledger: Mutex::new(HashMap::new()),
+            flow_ledger: Mutex::new(HashMap::new()),
             randoms: Mutex::new(HashSet::new()),
+            real_sign_ins: std::sync::atomic::AtomicU32::new(0),
         }
     }
 
@@ -154,6 +170,46 @@ impl Scanner {
         Ok(())
     }
 
+    /// Count one reset or registration request for `name`; refuse what the safety promises
+    /// forbid: a reset for anyone but a random identifier or the tester's account (at most 3),
+    /// a second registration probe for an identifier that may be real.
+    pub fn charge_flow(
+        &self,
+        flow: crate::report::Flow,
+        name: &str,
+        role: Role,
+    ) -> Result<(), SafetyError> {
+        use crate::report::Flow;
+        if self.is_random(name) && matches!(role, Role::Random | Role::Control) {
+            return Ok(());
+        }
+        let owned = role == Role::Owned && self.cfg.username.as_deref() == Some(name);
+        let cap = match flow {
+            Flow::SignIn => return self.charge_account(name, role),
+            Flow::PasswordReset if owned => MAX_OWNED_RESETS,
+            Flow::PasswordReset => return Err(SafetyError::GuessedReset(name.to_string())),
+            Flow::Registration => MAX_REGISTRATION_PROBES,
+        };
+        let mut ledger = self.flow_ledger.lock().unwrap_or_else(|e| e.into_inner());
+        let n = ledger.entry((flow, name.to_string())).or_insert(0);
+        if *n >= cap {
+            return Err(SafetyError::AttemptCap(name.to_string(), *n));
+        }
+        *n += 1;
+        Ok(())
+    }
+
+    /// Count one sign-in with the real password; refuse past [`MAX_REAL_SIGN_INS`].
+    pub fn charge_real_sign_in(&self) -> Result<(), SafetyError> {
+        use std::sync::atomic::Ordering;
+        let before = self
+            .real_sign_ins
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < MAX_REAL_SIGN_INS).then_some(n + 1)
+            });
+        before.map(|_| ()).map_err(SafetyError::RealSignIns)
+    }
+
     /// Attempts left on a possibly-real account.
     pub fn attempts_left(&self, name: &str) -> u32 {
         let ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
@@ -176,6 +232,63 @@ pub fn random_password() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scanner(username: Option<&str>) -> Scanner {
+        let mut o = crate::config::Overrides::default();
+        o.username = username.map(str::to_string);
+        let cfg = ScanConfig::build("http://127.0.0.1:9", o, Verbosity::Quiet, false)
+            .expect("a config");
+        let engine = Engine::new(
+            &cfg.target,
+            crate::http::EngineConfig {
+                max_requests: 10,
+                concurrency: 1,
+                timeout: std::time::Duration::from_secs(1),
+                deadline: std::time::Instant::now() + std::time::Duration::from_secs(5),
+                insecure: false,
+            },
+        )
+        .expect("an engine");
+        Scanner::new(cfg, engine)
+    }
+
+    #[test]
+    fn resets_go_only_to_random_identifiers_and_three_times_to_the_owned_one() {
+        use crate::report::Flow;
+        let s = scanner(Some("me@example.com"));
+        let r = s.random_account(crate::surface::Identifier::email());
+        for _ in 0..40 {
+            assert!(s.charge_flow(Flow::PasswordReset, &r, Role::Random).is_ok());
+        }
+        assert!(matches!(
+            s.charge_flow(Flow::PasswordReset, "admin", Role::Candidate),
+            Err(SafetyError::GuessedReset(_))
+        ));
+        // A made-up name that is not one of the scan's randoms is a guess.
+        assert!(s
+            .charge_flow(Flow::PasswordReset, "abcdefgh12@example.invalid", Role::Random)
+            .is_err());
+        for _ in 0..3 {
+            assert!(s
+                .charge_flow(Flow::PasswordReset, "me@example.com", Role::Owned)
+                .is_ok());
+        }
+        assert!(s
+            .charge_flow(Flow::PasswordReset, "me@example.com", Role::Owned)
+            .is_err());
+    }
+
+    #[test]
+    fn a_guessed_identifier_gets_one_registration_probe() {
+        use crate::report::Flow;
+        let s = scanner(None);
+        assert!(s
+            .charge_flow(Flow::Registration, "admin", Role::Candidate)
+            .is_ok());
+        assert!(s
+            .charge_flow(Flow::Registration, "admin", Role::Candidate)
+            .is_err());
+    }
 
     #[test]
     fn passwords_are_long_and_random() {

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use url::Url;
 
 use crate::http::{Body, Request};
-use crate::report::{EndpointReport, Framework, SurfaceKind, SurfaceSource};
+use crate::report::{EndpointReport, Flow, Framework, SurfaceKind, SurfaceSource};
 
 /// The shape of the account identifier an endpoint asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,6 +124,8 @@ pub struct Surface {
     pub framework: Framework,
     /// The identifier shape the endpoint asks for.
     pub identifier: Identifier,
+    /// What the endpoint does with the identifier: sign in, send a reset, register.
+    pub flow: Flow,
 }
 
 impl Surface {
@@ -143,6 +145,9 @@ impl Surface {
 
     /// The attempt request for `user` / `pass`; `hidden` are the form's current hidden fields.
     pub fn attempt_request(&self, user: &str, pass: &str, hidden: &[(String, String)]) -> Request {
+        if self.flow != Flow::SignIn {
+            return self.flow_request(user, hidden);
+        }
         match self.kind {
             SurfaceKind::Basic | SurfaceKind::Digest => {
                 let token =
@@ -173,6 +178,42 @@ impl Surface {
                 pairs.extend(self.extra.iter().cloned());
                 pairs.push((self.username_field.clone(), user.to_string()));
                 pairs.push((self.password_field.clone(), pass.to_string()));
+                Request {
+                    method: self.method.clone(),
+                    url: self.url.clone(),
+                    headers: self.accept(),
+                    body: Some(Body::form(&pairs)),
+                }
+            }
+        }
+    }
+
+    /// The request of a reset or registration probe for `user`. It never carries a password: a
+    /// reset takes only the identifier; a registration probe leaves the new password (and, for
+    /// JSON, every other field) out, or sends a declared form's password fields empty, so that
+    /// it can never complete.
+    fn flow_request(&self, user: &str, hidden: &[(String, String)]) -> Request {
+        match self.kind {
+            SurfaceKind::Json => {
+                let mut map = serde_json::Map::new();
+                for (k, v) in &self.extra {
+                    set_path(&mut map, k, v);
+                }
+                set_path(&mut map, &self.username_field, user);
+                Request {
+                    method: self.method.clone(),
+                    url: self.url.clone(),
+                    headers: Vec::new(),
+                    body: Some(Body::json(&serde_json::Value::Object(map))),
+                }
+            }
+            _ => {
+                let mut pairs: Vec<(String, String)> = hidden.to_vec();
+                pairs.extend(self.extra.iter().cloned());
+                pairs.push((self.username_field.clone(), user.to_string()));
+                if self.flow == Flow::Registration && !self.password_field.is_empty() {
+                    pairs.push((self.password_field.clone(), String::new()));
+                }
                 Request {
                     method: self.method.clone(),
                     url: self.url.clone(),
@@ -222,10 +263,11 @@ impl Surface {
             url: self.url.to_string(),
             kind: self.kind,
             username_field: fields.then(|| self.username_field.clone()),
-            password_field: fields.then(|| self.password_field.clone()),
+            password_field: (fields && self.flow != Flow::PasswordReset)
+                .then(|| self.password_field.clone()),
             source: self.source,
             framework: self.framework,
-            flow: crate::report::Flow::SignIn,
+            flow: self.flow,
         }
     }
 }
@@ -247,6 +289,7 @@ mod tests {
             source: SurfaceSource::User,
             framework: Framework::Unknown,
             identifier: Identifier::email(),
+            flow: crate::report::Flow::SignIn,
         }
     }
 

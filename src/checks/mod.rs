@@ -7,9 +7,13 @@
 
 mod debug_exposure;
 mod ip_header_bypass;
+mod lockout_denial;
+mod reset_missing;
 mod no_retry_after;
 mod rate_limit_missing;
 mod spraying_unthrottled;
+mod user_enumeration_registration;
+mod user_enumeration_reset;
 mod user_enumeration_response;
 mod user_enumeration_timing;
 mod verbose_error;
@@ -20,6 +24,8 @@ pub use rate_limit_missing::MIN_ATTEMPTS as MIN_VOLUME_ATTEMPTS;
 use async_trait::async_trait;
 
 use crate::probe::enumeration::{candidates, EnumData};
+use crate::probe::flows::{LockoutData, RegistrationData, ResetData};
+use crate::report::Flow;
 use crate::probe::throttle::ThrottleData;
 use crate::probe::{Attempt, Client, Prober};
 use crate::report::{Category, Confidence, Evidence, Observation, Severity};
@@ -82,6 +88,10 @@ pub trait Check: Send + Sync {
     fn title(&self) -> &'static str;
     /// What the check looks for, in a sentence or two (SARIF rule help, docs).
     fn description(&self) -> &'static str;
+    /// The account flow whose endpoints the check runs on.
+    fn flow(&self) -> Flow {
+        Flow::SignIn
+    }
     /// Decide on one endpoint.
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict;
 }
@@ -97,8 +107,15 @@ pub fn registry() -> Vec<Box<dyn Check>> {
         Box::new(spraying_unthrottled::SprayingUnthrottled),
         Box::new(no_retry_after::NoRetryAfter),
         Box::new(ip_header_bypass::IpHeaderBypass),
+        Box::new(lockout_denial::LockoutDenial),
+        Box::new(user_enumeration_reset::ResetEnumeration),
+        Box::new(reset_missing::ResetMissing),
+        Box::new(user_enumeration_registration::RegistrationEnumeration),
     ]
 }
+
+/// Guessed identifiers a registration endpoint is asked about (one probe each).
+pub const REGISTRATION_GUESSES: usize = 6;
 
 /// Shared probe results for one confirmed endpoint, each run once on first need.
 pub struct EndpointCtx<'a> {
@@ -111,6 +128,11 @@ pub struct EndpointCtx<'a> {
     debug: Option<Vec<Attempt>>,
     enumeration: Option<EnumData>,
     throttle: Option<ThrottleData>,
+    reset: Option<ResetData>,
+    registration: Option<RegistrationData>,
+    lockout: Option<LockoutData>,
+    /// The first sign-in surface (the one the lockout test runs on).
+    pub primary: bool,
     pub observations: Vec<Observation>,
 }
 
@@ -128,8 +150,70 @@ impl<'a> EndpointCtx<'a> {
             debug: None,
             enumeration: None,
             throttle: None,
+            reset: None,
+            registration: None,
+            lockout: None,
+            primary: false,
             observations: Vec::new(),
         }
+    }
+
+    /// The password-reset sample (on a reset endpoint).
+    pub async fn reset(&mut self) -> &ResetData {
+        if self.reset.is_none() {
+            self.prober
+                .scanner
+                .progress
+                .step(&format!("probing password reset on {}", self.label()));
+            let data = self
+                .prober
+                .sample_reset(&mut self.client, &self.confirmation)
+                .await;
+            self.reset = Some(data);
+        }
+        self.reset.as_ref().expect("set above")
+    }
+
+    /// The registration sample (on a registration endpoint): one probe per guessed identifier.
+    pub async fn registration(&mut self) -> &RegistrationData {
+        if self.registration.is_none() {
+            self.prober
+                .scanner
+                .progress
+                .step(&format!("probing registration on {}", self.label()));
+            let host = self.prober.surface.url.host_str().unwrap_or("").to_string();
+            let mut guesses = candidates(
+                self.prober.scanner.cfg.username.as_deref(),
+                &self.example_accounts,
+                self.prober.identifier(),
+                &host,
+            );
+            guesses.truncate(REGISTRATION_GUESSES);
+            let data = self
+                .prober
+                .sample_registration(&mut self.client, &self.confirmation, &guesses)
+                .await;
+            self.registration = Some(data);
+        }
+        self.registration.as_ref().expect("set above")
+    }
+
+    /// The lockout test (on the first sign-in, with --username and --password-env).
+    pub async fn lockout(&mut self) -> Option<&LockoutData> {
+        let cfg = &self.prober.scanner.cfg;
+        if !self.primary || cfg.skip.lockout || cfg.username.is_none() {
+            return None;
+        }
+        let password = cfg.password.clone()?;
+        if self.lockout.is_none() {
+            self.prober
+                .scanner
+                .progress
+                .step(&format!("testing lockout of the owned account on {}", self.label()));
+            let data = self.prober.test_lockout(&password).await;
+            self.lockout = Some(data);
+        }
+        self.lockout.as_ref()
     }
 
     pub fn label(&self) -> String {

@@ -190,6 +190,7 @@ pub async fn confirm_post(
         source,
         framework: fw,
         identifier: Identifier::Username,
+        flow: crate::report::Flow::SignIn,
     };
     let hint_prober = Prober::new(scanner, &probe_surface);
     let mut client = Client::new();

@@ -76,6 +76,10 @@ pub struct Discovering<'a> {
     pub client_ids: Vec<String>,
     /// Sign-in forms already taken (page title and field names).
     pub form_signatures: Vec<String>,
+    /// Password-reset and registration candidates.
+    pub flow_leads: Vec<super::flows::FlowLead>,
+    /// Pages linked as reset or sign-up pages, still to visit.
+    pub flow_pages: Vec<Url>,
 }
 
 impl<'a> Discovering<'a> {
@@ -106,6 +110,8 @@ impl<'a> Discovering<'a> {
             exhausted: false,
             client_ids: Vec::new(),
             form_signatures: Vec::new(),
+            flow_leads: Vec::new(),
+            flow_pages: Vec::new(),
         }
     }
 
@@ -144,6 +150,25 @@ impl<'a> Discovering<'a> {
             return;
         }
         self.leads.push(lead);
+    }
+
+    /// Add a reset or registration lead, one per (flow, URL); a declared shape beats a probed one.
+    pub fn push_flow(&mut self, lead: super::flows::FlowLead) {
+        let same = |l: &super::flows::FlowLead| {
+            l.surface.flow == lead.surface.flow && {
+                let (mut a, mut b) = (l.surface.url.clone(), lead.surface.url.clone());
+                a.set_query(None);
+                b.set_query(None);
+                a == b
+            }
+        };
+        if let Some(i) = self.flow_leads.iter().position(same) {
+            if lead.declared && !self.flow_leads[i].declared {
+                self.flow_leads[i] = lead;
+            }
+            return;
+        }
+        self.flow_leads.push(lead);
     }
 
     /// GET `url`, following same-origin redirects through the cache: every hop and every final

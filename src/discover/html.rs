@@ -620,6 +620,267 @@ fn looks_like_sign_up(form: &FormInfo<'_>, password_inputs: usize, action: &Url)
 }
 
 // ---------------------------------------------------------------------------------------------
+// Account-flow forms and links (password reset, registration)
+// ---------------------------------------------------------------------------------------------
+
+/// A password-reset or registration form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowForm {
+    pub flow: crate::report::Flow,
+    pub action: Url,
+    pub method: String,
+    /// The field that takes the account (e-mail or username).
+    pub identifier_field: String,
+    pub identifier_is_email: bool,
+    /// Registration: the (first) new-password input.
+    pub password_field: Option<String>,
+    pub hidden: Vec<(String, String)>,
+    /// What else the form submits. For registration, every text-like input and every further
+    /// password input is sent empty (a probe must fail validation for a reason other than the
+    /// identifier); checkboxes, selects and the submit button keep their defaults.
+    pub other: Vec<(String, String)>,
+}
+
+/// Password-reset and registration forms of a page, in document order (POST forms only: a GET
+/// form does not change anything on the server).
+///
+/// * Reset: no password input, an account input, and the form (its name, id, class, action or
+///   submit text) or the page's own address says forgot / reset / recover / lost password.
+/// * Registration: a password input, an account input, and the form or the page says sign up /
+///   register / create account, or the form has two password inputs and none for the current
+///   password (a change-password form asks for the old one).
+pub fn flow_forms(html: &str, page_url: &Url) -> Vec<FlowForm> {
+    use crate::report::Flow;
+    let doc = Html::parse_document(html);
+    let ix = DocIndex::new(&doc);
+    let page = without_fragment(page_url);
+    let base = base_url(&ix, &page);
+    let (forms, _) = collect_forms(&ix);
+    let page_words = normalise(&format!(
+        "{} {}",
+        page.path().replace("%20", " "),
+        page.query().unwrap_or("")
+    ));
+    let mut out = Vec::new();
+    for form in &forms {
+        let submitter = form.controls.iter().copied().find(|c| is_submit_button(*c));
+        let attr_of = |button_attr: &str, form_attr: &str| -> Option<String> {
+            submitter
+                .and_then(|b| b.value().attr(button_attr))
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| form.el.value().attr(form_attr))
+                .map(|v| v.trim().to_string())
+        };
+        let action = match attr_of("formaction", "action") {
+            Some(a) if !a.is_empty() => match base.join(&a) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => without_fragment(&u),
+                Ok(_) => page.clone(),
+                Err(_) => continue,
+            },
+            _ => page.clone(),
+        };
+        let method = attr_of("formmethod", "method")
+            .map(|m| m.to_ascii_uppercase())
+            .unwrap_or_else(|| "GET".to_string());
+        if method != "POST" || !same_origin(&action, &page) {
+            continue;
+        }
+        let passwords: Vec<ElementRef<'_>> = form
+            .controls
+            .iter()
+            .copied()
+            .filter(|c| is_password_input(*c) && name_of(*c).is_some() && !is_disabled(*c))
+            .collect();
+        let words = normalise(&format!(
+            "{} {} {} {}",
+            ["name", "id", "class"]
+                .iter()
+                .filter_map(|a| form.el.value().attr(a))
+                .collect::<Vec<_>>()
+                .join(" "),
+            action.path(),
+            action.query().unwrap_or(""),
+            submit_texts(&form.controls)
+        ));
+        let says = |re: Option<&Regex>| hits(re, &words) || hits(re, &page_words);
+        let current_password = passwords.iter().any(|p| {
+            let n = normalise(&format!(
+                "{} {}",
+                name_of(*p).unwrap_or(""),
+                p.value().attr("autocomplete").unwrap_or("")
+            ));
+            n.contains("old") || n.contains("current")
+        });
+        let flow = if passwords.is_empty() {
+            if !says(reset_re()) {
+                continue;
+            }
+            Flow::PasswordReset
+        } else if !current_password
+            && ((says(sign_up_form_re()) && !hits(reset_re(), &words) && !hits(sign_in_re(), &words))
+                || passwords.len() >= 2)
+        {
+            Flow::Registration
+        } else {
+            continue;
+        };
+        // The account input: the best-hinted text-like input (e-mail or username).
+        let candidates: Vec<ElementRef<'_>> = form
+            .controls
+            .iter()
+            .copied()
+            .filter(|c| is_text_like(*c) && name_of(*c).is_some() && !is_disabled(*c))
+            .collect();
+        let mut best: Option<(u8, ElementRef<'_>)> = None;
+        for c in &candidates {
+            let sc = username_score(*c);
+            if sc > 0 && !matches!(best, Some((b, _)) if b >= sc) {
+                best = Some((sc, *c));
+            }
+        }
+        let Some(id_el) = best
+            .map(|(_, e)| e)
+            .or_else(|| (candidates.len() == 1).then(|| candidates[0]))
+        else {
+            continue;
+        };
+        let identifier_field = name_of(id_el).unwrap_or("").to_string();
+        let identifier_is_email = input_type(id_el) == "email"
+            || id_el
+                .value()
+                .attr("autocomplete")
+                .unwrap_or("")
+                .to_ascii_lowercase()
+                .split_ascii_whitespace()
+                .any(|t| t == "email");
+        let password_field = passwords.first().and_then(|p| name_of(*p)).map(str::to_string);
+        let mut hidden = Vec::new();
+        let mut other = Vec::new();
+        for &c in &form.controls {
+            if c == id_el || is_disabled(c) {
+                continue;
+            }
+            let Some(name) = name_of(c) else { continue };
+            if Some(name) == password_field.as_deref() {
+                continue;
+            }
+            let name = name.to_string();
+            let value_attr = || c.value().attr("value").unwrap_or("").to_string();
+            let register = flow == Flow::Registration;
+            match c.value().name() {
+                "input" => match input_type(c).as_str() {
+                    "hidden" => hidden.push((name, value_attr())),
+                    "password" => other.push((name, String::new())),
+                    "file" | "image" | "reset" | "button" => {}
+                    "checkbox" | "radio" => {
+                        if c.value().attr("checked").is_some() {
+                            other.push((name, c.value().attr("value").unwrap_or("on").to_string()));
+                        }
+                    }
+                    "submit" => {
+                        if Some(c) == submitter {
+                            other.push((name, value_attr()));
+                        }
+                    }
+                    _ if register => other.push((name, String::new())),
+                    _ => other.push((name, value_attr())),
+                },
+                "button" if Some(c) == submitter => other.push((name, value_attr())),
+                "select" => {
+                    for v in select_values(c) {
+                        other.push((name.clone(), v));
+                    }
+                }
+                "textarea" => other.push((name, String::new())),
+                _ => {}
+            }
+        }
+        out.push(FlowForm {
+            flow,
+            action,
+            method,
+            identifier_field,
+            identifier_is_email,
+            password_field,
+            hidden,
+            other,
+        });
+    }
+    out
+}
+
+/// Same-origin links to a password-reset or registration page ("Forgot your password?",
+/// "Create account", `/accounts/signup/`, `?do=resendpwd`), absolute, deduplicated, with the
+/// flow they lead to.
+pub fn flow_links(html: &str, page_url: &Url) -> Vec<(crate::report::Flow, Url)> {
+    use crate::report::Flow;
+    let doc = Html::parse_document(html);
+    let ix = DocIndex::new(&doc);
+    let page = without_fragment(page_url);
+    let base = base_url(&ix, &page);
+    let mut out: Vec<(Flow, Url)> = Vec::new();
+    for (i, &el) in ix.all.iter().enumerate() {
+        if !matches!(el.value().name(), "a" | "area") || ix.in_template[i] {
+            continue;
+        }
+        let Some(href) = el.value().attr("href") else {
+            continue;
+        };
+        let Ok(url) = base.join(href) else { continue };
+        let url = without_fragment(&url);
+        if url == page || !same_origin(&url, &page) || out.iter().any(|(_, u)| *u == url) {
+            continue;
+        }
+        let mut text = collapse_ws(&el.text().collect::<String>());
+        for attr in ["aria-label", "title"] {
+            if let Some(v) = el.value().attr(attr) {
+                text.push(' ');
+                text.push_str(v);
+            }
+        }
+        let query: String = url
+            .query_pairs()
+            .flat_map(|(k, v)| {
+                let keep = !(v.starts_with('/') || v.contains("://"));
+                [Some(k.into_owned()), keep.then(|| v.into_owned())]
+            })
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let words = normalise(&format!(
+            "{} {} {}",
+            url.path().replace("%20", " "),
+            query,
+            text
+        ));
+        if hits(logout_re(), &words) {
+            continue;
+        }
+        if hits(reset_re(), &words) {
+            out.push((Flow::PasswordReset, url));
+        } else if hits(sign_up_link_re(), &words) {
+            out.push((Flow::Registration, url));
+        }
+    }
+    out
+}
+
+/// Words of a password-reset page, form or link.
+fn reset_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    cached(
+        &RE,
+        r"forgot|(?:^|[^a-z])reset|recover|lost[-_ ]?pass|resendpwd|send[-_ ]?(?:me[-_ ]?)?(?:a[-_ ]?)?(?:new[-_ ]?)?pass",
+    )
+}
+
+/// Links that end a session.
+fn logout_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    cached(&RE, r"log[-_ ]?(?:out|off)|sign[-_ ]?(?:out|off)")
+}
+
+// ---------------------------------------------------------------------------------------------
 // Links
 // ---------------------------------------------------------------------------------------------
 
@@ -752,6 +1013,79 @@ fn same_origin(a: &Url, b: &Url) -> bool {
         && a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
         && a.port_or_known_default() == b.port_or_known_default()
+}
+
+#[cfg(test)]
+mod flow_tests {
+    use super::*;
+    use crate::report::Flow;
+
+    fn page() -> Url {
+        Url::parse("http://127.0.0.1:8000/accounts/login/").unwrap()
+    }
+
+    #[test]
+    fn a_forgot_password_form_is_a_reset_form() {
+        let html = r#"<form method="post" action="/accounts/password/reset/">
+            <input type="hidden" name="csrfmiddlewaretoken" value="t1">
+            <input type="email" name="email" autocomplete="email">
+            <button type="submit">Reset My Password</button></form>"#;
+        let f = flow_forms(html, &page());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].flow, Flow::PasswordReset);
+        assert_eq!(f[0].identifier_field, "email");
+        assert!(f[0].identifier_is_email);
+        assert_eq!(f[0].hidden, vec![("csrfmiddlewaretoken".into(), "t1".into())]);
+        assert_eq!(f[0].action.path(), "/accounts/password/reset/");
+    }
+
+    #[test]
+    fn a_sign_up_form_is_a_registration_form_with_its_other_fields_empty() {
+        let html = r#"<form method="post" action="/accounts/signup/">
+            <input type="hidden" name="csrfmiddlewaretoken" value="t1">
+            <input type="text" name="username" autocomplete="username" value="x">
+            <input type="email" name="email" value="y@example.com">
+            <input type="password" name="password1"><input type="password" name="password2">
+            <button type="submit">Sign Up</button></form>"#;
+        let f = flow_forms(html, &Url::parse("http://127.0.0.1:8000/accounts/signup/").unwrap());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].flow, Flow::Registration);
+        assert_eq!(f[0].identifier_field, "username");
+        assert_eq!(f[0].password_field.as_deref(), Some("password1"));
+        assert!(f[0].other.contains(&("email".into(), String::new())));
+        assert!(f[0].other.contains(&("password2".into(), String::new())));
+    }
+
+    #[test]
+    fn sign_in_and_change_password_forms_are_not_flow_forms() {
+        let login = r#"<form method="post"><input name="username"><input type="password" name="password"><button>Sign in</button></form>"#;
+        assert!(flow_forms(login, &page()).is_empty());
+        let change = r#"<form method="post" action="/password/change"><input name="user">
+            <input type="password" name="old_password"><input type="password" name="new_password1">
+            <input type="password" name="new_password2"></form>"#;
+        assert!(flow_forms(change, &page()).is_empty());
+        let search = r#"<form method="get" action="/forgot"><input type="email" name="email"></form>"#;
+        assert!(flow_forms(search, &page()).is_empty());
+    }
+
+    #[test]
+    fn links_a_person_would_click() {
+        let html = r#"<a href="/accounts/password/reset/">Forgot your password?</a>
+            <a href="/accounts/signup/">Sign Up</a> <a href="/logout">Log out</a>
+            <a href="doku.php?id=start&amp;do=resendpwd">Set new password</a>
+            <a href="/account/register">Register</a> <a href="http://other.example/signup">x</a>"#;
+        let l = flow_links(html, &page());
+        let got: Vec<(Flow, String)> = l.iter().map(|(f, u)| (*f, u.path().to_string())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Flow::PasswordReset, "/accounts/password/reset/".to_string()),
+                (Flow::Registration, "/accounts/signup/".to_string()),
+                (Flow::PasswordReset, "/accounts/login/doku.php".to_string()),
+                (Flow::Registration, "/account/register".to_string()),
+            ]
+        );
+    }
 }
 
 #[cfg(test)]

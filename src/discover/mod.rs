@@ -10,6 +10,7 @@
 pub mod confirm;
 pub mod context;
 pub mod fingerprint;
+pub mod flows;
 pub mod html;
 pub mod openapi;
 pub mod sources;
@@ -62,6 +63,12 @@ pub struct Discovery {
     pub openapi: Option<Url>,
     /// Discovery requests answered 429 (a global limit): some surfaces may have been missed.
     pub throttled: u32,
+    /// Confirmed password-reset and registration endpoints (at most one of each).
+    pub flows: Vec<Confirmed>,
+    /// Registration probes that created an account anyway.
+    pub created: Vec<flows::Created>,
+    /// Flow endpoints found but not probed, with why (check id, reason).
+    pub flow_incomplete: Vec<(String, String)>,
 }
 
 /// A candidate sign-in surface before confirmation.
@@ -102,6 +109,81 @@ impl Lead {
             },
         }
     }
+}
+
+/// Most leads of one flow tried when confirming.
+const MAX_FLOW_LEADS: usize = 3;
+
+/// Confirm at most one reset and one registration endpoint (both flows at once), declared
+/// leads first.
+async fn confirm_flows(
+    scanner: &Scanner,
+    leads: &[flows::FlowLead],
+    framework: Framework,
+) -> (Vec<Confirmed>, Vec<flows::Created>, Vec<(String, String)>) {
+    use crate::report::Flow;
+    let skip = scanner.cfg.skip;
+    let one = |flow: Flow| async move {
+        let mut mine: Vec<flows::FlowLead> = leads
+            .iter()
+            .filter(|l| l.surface.flow == flow)
+            .cloned()
+            .collect();
+        mine.sort_by_key(|l| (!l.declared, l.surface.source != SurfaceSource::OpenApi));
+        let mut out: (Option<Confirmed>, Option<flows::Created>, Option<(String, String)>) =
+            (None, None, None);
+        let off = match flow {
+            Flow::PasswordReset => skip.reset,
+            Flow::Registration => skip.register,
+            Flow::SignIn => true,
+        };
+        if off {
+            return out;
+        }
+        for lead in mine.into_iter().take(MAX_FLOW_LEADS) {
+            scanner.progress.step(&format!(
+                "confirming {} candidate {}",
+                flow.as_str(),
+                lead.surface.label()
+            ));
+            match flows::confirm(scanner, lead, framework).await {
+                flows::FlowOutcome::Confirmed(c) => {
+                    scanner
+                        .progress
+                        .detail(&format!("confirmed {} ({})", c.surface.label(), flow.as_str()));
+                    out.0 = Some(*c);
+                    break;
+                }
+                flows::FlowOutcome::Created(_, c) => {
+                    out.1 = Some(*c);
+                    break;
+                }
+                flows::FlowOutcome::NoSafeProbe(s, why) => {
+                    out.2 = Some((
+                        "auth.user-enumeration.registration".into(),
+                        format!("{}: {why}; registration enumeration cannot be observed safely there, so it was not tested", s.label()),
+                    ));
+                    break;
+                }
+                flows::FlowOutcome::NotFlow(why) => {
+                    scanner
+                        .progress
+                        .detail(&format!("not a {} endpoint: {why}", flow.as_str()));
+                }
+            }
+        }
+        out
+    };
+    let (r, g) = tokio::join!(one(Flow::PasswordReset), one(Flow::Registration));
+    let mut confirmed = Vec::new();
+    let mut created = Vec::new();
+    let mut incomplete = Vec::new();
+    for (c, made, inc) in [r, g] {
+        confirmed.extend(c);
+        created.extend(made);
+        incomplete.extend(inc);
+    }
+    (confirmed, created, incomplete)
 }
 
 /// Find and confirm the sign-in surfaces of the target.
@@ -213,9 +295,13 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
             }
         }
     }
+    let (flows, created, flow_incomplete) = confirm_flows(scanner, &cx.flow_leads, framework).await;
     let mut examples = cx.examples;
     examples.dedup();
     Ok(Discovery {
+        flows,
+        created,
+        flow_incomplete,
         surfaces: confirmed,
         framework,
         example_accounts: examples,

@@ -66,6 +66,22 @@ pub struct OpenApiInfo {
     pub operations: Vec<SignInOperation>,
     /// Example usernames/emails found in the document (examples, defaults), for enumeration candidates.
     pub example_accounts: Vec<String>,
+    /// Password-reset requests and registrations the document declares.
+    pub flow_operations: Vec<FlowOperation>,
+}
+
+/// A password-reset request (an identifier, no password) or a registration (an identifier and
+/// a new password) the document declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowOperation {
+    pub flow: crate::report::Flow,
+    pub method: String,
+    pub url: Url,
+    pub encoding: BodyEncoding,
+    pub identifier_field: String,
+    pub identifier_is_email: bool,
+    /// Registration: the new-password field (never sent; named in the report).
+    pub password_field: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -273,6 +289,8 @@ pub fn parse(doc: &str, doc_url: &Url) -> Result<OpenApiInfo, OpenApiError> {
     let (base, aliases) = parser.document_base();
     let mut operations = Vec::new();
     parser.collect_operations(&base, &mut operations);
+    let mut flow_operations = Vec::new();
+    parser.collect_flow_operations(&base, &mut flow_operations);
     parser.add_token_urls(&base, &aliases, &mut operations);
     let example_accounts = parser.collect_accounts();
 
@@ -280,6 +298,7 @@ pub fn parse(doc: &str, doc_url: &Url) -> Result<OpenApiInfo, OpenApiError> {
         title,
         operations,
         example_accounts,
+        flow_operations,
     })
 }
 
@@ -793,6 +812,91 @@ impl<'a> Parser<'a> {
                 {
                     out.push(found);
                 }
+            }
+        }
+    }
+
+    /// The password-reset and registration operations of `paths`.
+    fn collect_flow_operations(&self, base: &Url, out: &mut Vec<FlowOperation>) {
+        use crate::report::Flow;
+        let Some(paths) = self.obj.get("paths").and_then(Value::as_object) else {
+            return;
+        };
+        for (path, item) in paths {
+            self.reset_budget();
+            let Some(item) = self.deref(item).and_then(Value::as_object) else {
+                continue;
+            };
+            let Some(op) = item.get("post").and_then(Value::as_object) else {
+                continue;
+            };
+            let words = [
+                Some(path.as_str()),
+                op.get("operationId").and_then(Value::as_str),
+                op.get("summary").and_then(Value::as_str),
+            ]
+            .into_iter()
+            .flatten()
+            .map(normalize)
+            .collect::<Vec<_>>()
+            .join(" ");
+            let reset = ["forgot", "reset", "recover", "lostpassword"]
+                .iter()
+                .any(|w| words.contains(w));
+            let register = ["register", "signup", "createuser", "createaccount"]
+                .iter()
+                .any(|w| words.contains(w));
+            if !reset && !register {
+                continue;
+            }
+            let params = self.parameters(item.get("parameters"), op.get("parameters"));
+            let bodies = match self.flavor {
+                Flavor::OpenApi3 => self.oas3_bodies(op),
+                Flavor::Swagger2 => self.swagger2_bodies(op, &params),
+            };
+            for (encoding, flat) in bodies {
+                let password = flat
+                    .props
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .find(|n| matches!(normalize(n).as_str(), "password" | "passwd" | "pwd" | "password1" | "newpassword"));
+                let token = flat.props.iter().any(|(n, _)| {
+                    let n = normalize(n);
+                    n.contains("token") || n == "code" || n == "key" || n == "uid"
+                });
+                let flow = match (reset, register, password) {
+                    (true, _, None) if !token => Flow::PasswordReset,
+                    (_, true, Some(_)) if !token => Flow::Registration,
+                    _ => continue,
+                };
+                // The identifier: an e-mail field first, then a username-like one.
+                let email = flat
+                    .props
+                    .iter()
+                    .find(|(n, sch)| normalize(n).contains("email") || self.view(sch).format_is("email"));
+                let id = email.or_else(|| flat.props.iter().find(|(n, _)| is_account_name(n)));
+                let Some((id_name, id_schema)) = id else {
+                    continue;
+                };
+                let Some(path) = self.fill_path_parameters(path, &params) else {
+                    continue;
+                };
+                let Some(url) = join_url(base, &path) else {
+                    continue;
+                };
+                if !out.iter().any(|o: &FlowOperation| o.url == url) {
+                    out.push(FlowOperation {
+                        flow,
+                        method: "POST".into(),
+                        url,
+                        encoding,
+                        identifier_field: id_name.to_string(),
+                        identifier_is_email: normalize(id_name).contains("email")
+                            || self.view(id_schema).format_is("email"),
+                        password_field: password.map(str::to_string),
+                    });
+                }
+                break;
             }
         }
     }
@@ -1651,6 +1755,7 @@ mod tests {
                     true,
                 )],
                 example_accounts: vec![],
+                flow_operations: vec![],
             }
         );
     }
@@ -1831,6 +1936,17 @@ mod tests {
                     "jdoe".to_string(),
                     "ops@example.com".to_string(),
                 ],
+                // The sign-up is a flow operation; the "forgot" one takes a password, so it
+                // is not a reset request.
+                flow_operations: vec![FlowOperation {
+                    flow: crate::report::Flow::Registration,
+                    method: "POST".into(),
+                    url: Url::parse("http://127.0.0.1:3000/api/v1/auth/register").unwrap(),
+                    encoding: BodyEncoding::Json,
+                    identifier_field: "email".into(),
+                    identifier_is_email: true,
+                    password_field: Some("password".into()),
+                }],
             }
         );
     }
@@ -2049,6 +2165,15 @@ mod tests {
                     ),
                 ],
                 example_accounts: vec!["admin".to_string(), "operator".to_string()],
+                flow_operations: vec![FlowOperation {
+                    flow: crate::report::Flow::Registration,
+                    method: "POST".into(),
+                    url: Url::parse("http://localhost:8080/api/signup").unwrap(),
+                    encoding: BodyEncoding::Json,
+                    identifier_field: "username".into(),
+                    identifier_is_email: false,
+                    password_field: Some("password".into()),
+                }],
             }
         );
     }

@@ -3,6 +3,7 @@
 
 pub mod digest;
 pub mod enumeration;
+pub mod flows;
 pub mod throttle;
 
 use crate::analysis::classify::{classify, Class, ResponseModel, ThrottleKind};
@@ -185,6 +186,14 @@ impl<'a> Prober<'a> {
         if !resp.is_html() {
             return None;
         }
+        if self.surface.flow != crate::report::Flow::SignIn {
+            let forms = html::flow_forms(&resp.text(), page);
+            return forms
+                .iter()
+                .find(|f| f.action == self.surface.url)
+                .or_else(|| forms.iter().find(|f| f.flow == self.surface.flow))
+                .map(|f| f.hidden.clone());
+        }
         let forms = html::login_forms(&resp.text(), page);
         forms
             .iter()
@@ -203,7 +212,8 @@ impl<'a> Prober<'a> {
         role: Role,
         headers: &[(String, String)],
     ) -> Result<Attempt, ProbeError> {
-        self.scanner.charge_account(account, role)?;
+        self.scanner
+            .charge_flow(self.surface.flow, account, role)?;
         let hidden = self.hidden_fields(client).await?;
         let password = self.scanner.password();
         let mut req = self.surface.attempt_request(account, &password, &hidden);

@@ -131,7 +131,7 @@ fn suites(report: &Report, baseline: Option<&Comparison>) -> Vec<Suite> {
         let label = e.label();
         let short = short_endpoint(report, &label);
         let mut cases = Vec::new();
-        for r in &rules {
+        for r in rules.iter().filter(|r| r.flow == e.flow) {
             let found: Vec<&Finding> = report
                 .findings
                 .iter()
@@ -362,7 +362,7 @@ mod tests {
         let r = super::super::testdata::report();
         let x = render(&r, None);
         assert!(
-            x.contains("tests=\"8\" failures=\"2\" errors=\"0\" skipped=\"1\""),
+            x.contains("tests=\"9\" failures=\"2\" errors=\"0\" skipped=\"1\""),
             "{x}"
         );
         assert!(x.contains("classname=\"POST /login\""));

@@ -97,6 +97,8 @@ pub struct Rule {
     pub description: String,
     /// Framework-neutral remediation.
     pub remediation: String,
+    /// The endpoints it runs on: sign-ins, reset or registration endpoints.
+    pub flow: crate::report::Flow,
 }
 
 /// The catalog: every check of the registry, in registry order.
@@ -110,6 +112,7 @@ pub fn catalog() -> Vec<Rule> {
             title: c.title().to_string(),
             description: c.description().to_string(),
             remediation: crate::report::remediation::text(c.id(), Framework::Unknown),
+            flow: c.flow(),
         })
         .collect()
 }
@@ -127,6 +130,12 @@ pub fn rules_for(report: &Report) -> Vec<Rule> {
                 title: f.title.clone(),
                 description: f.title.clone(),
                 remediation: crate::report::remediation::text(&f.id, Framework::Unknown),
+                flow: report
+                    .endpoints
+                    .iter()
+                    .find(|e| e.label() == f.endpoint)
+                    .map(|e| e.flow)
+                    .unwrap_or_default(),
             });
         }
     }

@@ -191,8 +191,44 @@ pub struct CategoryScore {
     pub tested: bool,
 }
 
+/// What stands in for the tester's real password wherever a request is shown.
+pub const REDACTED: &str = "********";
+
+/// The spellings a secret can take in a request or an answer: as is, URL-encoded (a form
+/// body), JSON-escaped, and inside a Basic `Authorization` for `user`.
+fn secret_forms(secret: &str, user: Option<&str>) -> Vec<String> {
+    use base64::Engine as _;
+    let mut forms = vec![secret.to_string()];
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    forms.push(form);
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    forms.push(json.trim_matches('"').to_string());
+    if let Some(u) = user {
+        forms.push(base64::engine::general_purpose::STANDARD.encode(format!("{u}:{secret}")));
+    }
+    forms.retain(|f| !f.is_empty());
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    forms
+}
+
+fn redact_value(v: &mut serde_json::Value, forms: &[String]) {
+    match v {
+        serde_json::Value::String(s) => {
+            for f in forms {
+                if s.contains(f.as_str()) {
+                    *s = s.replace(f.as_str(), REDACTED);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| redact_value(x, forms)),
+        serde_json::Value::Object(o) => o.values_mut().for_each(|x| redact_value(x, forms)),
+        _ => {}
+    }
+}
+
 /// Which account flow an endpoint belongs to (SPEC: "Account flows beyond sign-in").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Flow {
     #[default]
@@ -223,6 +259,19 @@ pub struct EndpointReport {
     /// Reports written before account flows have none: they listed sign-ins only.
     #[serde(default)]
     pub flow: Flow,
+}
+
+impl Report {
+    /// The report with every spelling of `secret` (the tester's password) replaced, wherever
+    /// it appears: evidence, summaries, details. The probes never keep it; this makes sure.
+    pub fn redacted(self, secret: &str, user: Option<&str>) -> Report {
+        let forms = secret_forms(secret, user);
+        let Ok(mut v) = serde_json::to_value(&self) else {
+            return self;
+        };
+        redact_value(&mut v, &forms);
+        serde_json::from_value(v).unwrap_or(self)
+    }
 }
 
 impl EndpointReport {

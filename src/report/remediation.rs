@@ -76,6 +76,26 @@ The rejection says why sign-in failed ("user does not exist", "incorrect passwor
 The sign-in surface shows a debugger, stack trace or framework debug page. Besides leaking source code, file paths, settings and sometimes secrets, an interactive debugger can give anyone who reaches it remote code execution. Turn debug mode off in production, answer unexpected errors with a generic body from a global error handler, log the details server-side, and make sure the deployment runs in the production environment and never exposes a development server.
 "#
         }
+        "auth.user-enumeration.reset" => {
+            r#"
+Answer every password-reset request the same way, whether or not the address has an account: the same status, the same body ("If an account exists for that address, we sent a link"), the same headers, and in the same time. Send the mail from a background job (a queue or a task runner) so that an existing account does not cost hundreds of milliseconds more than an unknown one; tell the owner of an unknown address nothing, or send that address a neutral "someone asked for a reset" note through the same queue.
+"#
+        }
+        "auth.user-enumeration.registration" => {
+            r#"
+Do not say at sign-up that an identifier is taken. Accept the form, answer "check your inbox to finish signing up" for every address, and put the difference in the e-mail: a new address gets a confirmation link, an existing one gets "you already have an account; sign in or reset your password". Where a username (not an e-mail) must be unique and visible, accept that it can be enumerated, throttle the check per client address, and keep it off the e-mail identifier.
+"#
+        }
+        "rate-limit.reset-missing" => {
+            r#"
+Throttle password-reset requests per client address (for example 5 per hour) and per target address (for example 3 per hour), answer 429 with Retry-After once a limit is reached, and keep reset tokens long (at least 128 random bits) and single-use with a short expiry, so they cannot be guessed however many are requested.
+"#
+        }
+        "auth.lockout-denial" => {
+            r#"
+Do not lock an account hard after a few failures: anyone who knows a user's name can keep that user out. Throttle per client address (which is what stops spraying), and per account use progressive delays (1 s, 2 s, 4 s…) or a CAPTCHA after a few failures instead of refusing the correct password; if a lockout is required by policy, make it short, let the owner unlock it by e-mail, and never let failures from other addresses lock out a user who signs in from a known device.
+"#
+        }
         _ => return None,
     })
 }
@@ -89,6 +109,45 @@ fn hint(id: &str, framework: Framework) -> Option<&'static str> {
         "auth.user-enumeration.response" | "auth.user-enumeration.timing" | "auth.verbose-error"
     );
     Some(match framework {
+        Flask if id == "auth.user-enumeration.reset" || id == "auth.user-enumeration.registration" => {
+            r#"With Flask-Security, set `SECURITY_RETURN_GENERIC_RESPONSES = True`: forgot-password, registration and sign-in then answer the same way for known and unknown addresses; send mail asynchronously (`@security.send_mail` with a Celery task) so the time does not differ either."#
+        }
+        Flask if id == "rate-limit.reset-missing" => {
+            r#"In Flask, decorate the reset view with Flask-Limiter: `@limiter.limit("5 per hour", key_func=get_remote_address)` (with Flask-Security, `limiter.limit(...)(app.view_functions["security.forgot_password"])`)."#
+        }
+        Django if id == "auth.user-enumeration.reset" || id == "auth.user-enumeration.registration" => {
+            r#"Django's own `PasswordResetView` already answers every address with the same "done" page; keep it (and send the mail through a queue so the time matches). With django-allauth keep `ACCOUNT_PREVENT_ENUMERATION = True` (the default; "strict" also covers sign-up) and configure an `EMAIL_BACKEND`, or the reset view fails with a 500."#
+        }
+        Django if id == "rate-limit.reset-missing" => {
+            r#"django-allauth limits resets through `ACCOUNT_RATE_LIMITS["reset_password"]` (default "20/m/ip,5/m/key"); for Django's `PasswordResetView`, add django-ratelimit: `@method_decorator(ratelimit(key="ip", rate="5/h", method="POST", block=True), name="post")`."#
+        }
+        Django if id == "auth.lockout-denial" => {
+            r#"With django-axes, prefer `AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]` and a short `AXES_COOLOFF_TIME` over locking the username alone; allauth's `ACCOUNT_RATE_LIMITS["login_failed"]` can be made per-IP only ("10/m/ip")."#
+        }
+        FastApi if id == "auth.user-enumeration.reset" || id == "auth.user-enumeration.registration" => {
+            r#"FastAPI Users answers forgot-password with 202 for every address; keep it that way and send the mail from `on_after_forgot_password` through a background task (`BackgroundTasks` or a queue) so existing accounts are not slower. Its register route says REGISTER_USER_ALREADY_EXISTS: put a generic answer in front of it (catch `UserAlreadyExists` in a custom route) and mail the owner instead."#
+        }
+        FastApi if id == "rate-limit.reset-missing" => {
+            r#"In FastAPI, add slowapi: `@limiter.limit("5/hour")` on the forgot-password route, with `Limiter(key_func=get_remote_address)`."#
+        }
+        Express if id == "auth.user-enumeration.reset" || id == "auth.user-enumeration.registration" => {
+            r#"In Express, end the reset and sign-up handlers with one `res.status(202).json({ message: 'If that address can be used, we sent an e-mail' })` for every outcome, and queue the mail (`setImmediate` or a job queue) instead of awaiting it; passport strategies only cover sign-in, so these routes need the same care by hand."#
+        }
+        Express if id == "rate-limit.reset-missing" => {
+            r#"In Express, mount express-rate-limit on the route: `app.post('/forgot-password', rateLimit({ windowMs: 60 * 60 * 1000, limit: 5, standardHeaders: 'draft-7' }), handler)`."#
+        }
+        Express if id == "auth.lockout-denial" => {
+            r#"In Express, use rate-limiter-flexible's "login endpoint protection" pattern: a consecutive-failures limiter keyed on username + IP and a per-IP limiter, instead of locking the username for everyone."#
+        }
+        Rails if id == "auth.user-enumeration.reset" || id == "auth.user-enumeration.registration" => {
+            r#"With Devise, set `config.paranoid = true` in config/initializers/devise.rb: password resets, confirmations and unlocks then answer the same way for unknown addresses."#
+        }
+        Rails if id == "auth.lockout-denial" => {
+            r#"With Devise's :lockable, prefer `config.lock_strategy = :none` with rack-attack throttling, or `config.unlock_strategy = :both` with a short `unlock_in`, so a stranger cannot keep a user locked."#
+        }
+        Laravel if id == "auth.user-enumeration.reset" => {
+            r#"In Laravel, answer `Password::sendResetLink` with the same `passwords.sent` message whatever status it returns (RESET_LINK_SENT or INVALID_USER)."#
+        }
         Rails if rate => {
             r#"In Rails, rack-attack does this: `Rack::Attack.throttle("logins/ip", limit: 5, period: 60) { |req| req.ip if req.post? && req.path == "/login" }`. Rails 7.2+ also offers `rate_limit to: 5, within: 1.minute, only: :create` in the sessions controller, keyed on the client address by default."#
         }
@@ -559,7 +618,11 @@ Run with `NODE_ENV=production`: Express's default error handler then leaves the 
 mod tests {
     use super::*;
 
-    const IDS: [&str; 8] = [
+    const IDS: [&str; 12] = [
+        "auth.user-enumeration.reset",
+        "auth.user-enumeration.registration",
+        "rate-limit.reset-missing",
+        "auth.lockout-denial",
         "rate-limit.missing",
         "rate-limit.spraying-unthrottled",
         "rate-limit.ip-header-bypass",

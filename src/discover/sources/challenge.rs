@@ -67,6 +67,7 @@ pub fn challenge_surface(url: &Url, kind: SurfaceKind, source: SurfaceSource) ->
         },
         framework: Framework::Unknown,
         identifier: Identifier::Username,
+        flow: crate::report::Flow::SignIn,
     }
 }
 

@@ -15,6 +15,7 @@ use crate::surface::{Identifier, Surface};
 
 /// Read the forms and sign-in links of an HTML page; returns whether it had a sign-in form.
 pub fn read(cx: &mut Discovering<'_>, url: &Url, resp: &Response, source: SurfaceSource) -> bool {
+    crate::discover::flows::read_page(cx, url, resp);
     let text = resp.text();
     let forms = html::login_forms(&text, url);
     let title = crate::discover::context::page_title(resp);
@@ -62,6 +63,7 @@ pub fn read(cx: &mut Discovering<'_>, url: &Url, resp: &Response, source: Surfac
             source: src,
             framework: Framework::Unknown,
             identifier,
+            flow: crate::report::Flow::SignIn,
         })));
     }
     for link in html::login_links(&text, url) {

@@ -5,6 +5,7 @@
 //! Adding a source touches its own file plus one line in [`registry`].
 
 pub mod challenge;
+pub mod flow_paths;
 pub mod html_pages;
 pub mod javascript;
 pub mod openapi_docs;
@@ -35,5 +36,6 @@ pub fn registry() -> Vec<Box<dyn Source>> {
         Box::new(javascript::ScriptBundles),
         Box::new(challenge::ProtectionSpaces),
         Box::new(post_probe::PostProbe),
+        Box::new(flow_paths::FlowPaths),
     ]
 }

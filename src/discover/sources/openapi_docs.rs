@@ -56,6 +56,11 @@ fn read_document(cx: &mut Discovering<'_>, url: &url::Url, resp: &crate::http::R
         .detail(&format!("read OpenAPI document {url}"));
     cx.openapi = Some(url.clone());
     cx.examples.extend(info.example_accounts.iter().cloned());
+    for op in &info.flow_operations {
+        if cx.scanner.engine.same_origin(&op.url) {
+            cx.push_flow(crate::discover::flows::from_openapi(op));
+        }
+    }
     for op in info.operations {
         if !cx.scanner.engine.same_origin(&op.url) {
             continue;
@@ -82,6 +87,7 @@ fn read_document(cx: &mut Discovering<'_>, url: &url::Url, resp: &crate::http::R
             source: SurfaceSource::OpenApi,
             framework: Framework::Unknown,
             identifier,
+            flow: crate::report::Flow::SignIn,
         })));
     }
     true

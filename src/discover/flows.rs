@@ -1,0 +1,552 @@
+//! Discovery of the account flows beyond sign-in (SPEC "Account flows beyond sign-in"):
+//! password-reset and registration endpoints, from the same sources as sign-ins — forms on the
+//! pages discovery reads, the links a person would click ("Forgot your password?", "Sign up"),
+//! OpenAPI operations, well-known paths, and POSTs to API paths that hide from GET.
+//!
+//! Confirmation asks each candidate with random identifiers only (never a guessed account):
+//! a stable answer, and something that shows it takes an identifier. A registration probe leaves
+//! the password out (JSON) or empty (a declared form), so it can never complete; the answer must
+//! be a refusal, or keyhole knows no safe probe for that endpoint.
+
+use url::Url;
+
+use super::context::Discovering;
+use super::Confirmed;
+use crate::analysis::classify::{classify, refuses_domain, wants_email, ResponseModel};
+use crate::analysis::normalize::mask_echoes;
+use crate::http::{Body, Request, Response};
+use crate::probe::{Attempt, Client, Prober};
+use crate::report::{Flow, Framework, SurfaceKind, SurfaceSource};
+use crate::scan::{Role, Scanner};
+use crate::surface::{Identifier, Surface, FALLBACK_DOMAIN, NO_MAIL_DOMAIN};
+
+/// Well-known paths of the two flows, most common first. Collection paths such as `/api/users`
+/// are only read with GET (a form there is a lead); they are never POST-probed, since a
+/// generic store may keep whatever it is sent.
+pub const FLOW_PATHS: &[(&str, Flow)] = &[
+    ("/forgot-password", Flow::PasswordReset),
+    ("/password/forgot", Flow::PasswordReset),
+    ("/password/reset", Flow::PasswordReset),
+    ("/api/auth/forgot-password", Flow::PasswordReset),
+    ("/auth/forgot-password", Flow::PasswordReset),
+    ("/api/forgot-password", Flow::PasswordReset),
+    ("/users/password/new", Flow::PasswordReset),
+    ("/accounts/password/reset/", Flow::PasswordReset),
+    ("/api/password/forgot", Flow::PasswordReset),
+    ("/register", Flow::Registration),
+    ("/signup", Flow::Registration),
+    ("/api/register", Flow::Registration),
+    ("/api/auth/register", Flow::Registration),
+    ("/auth/register", Flow::Registration),
+    ("/api/signup", Flow::Registration),
+    ("/users/sign_up", Flow::Registration),
+    ("/accounts/signup/", Flow::Registration),
+    ("/auth/signup", Flow::Registration),
+    ("/api/users", Flow::Registration),
+];
+
+/// Most flow pages visited from links.
+const MAX_FLOW_PAGES: usize = 4;
+/// Most flow paths asked with POST.
+const MAX_FLOW_POSTS: usize = 8;
+
+/// A candidate reset or registration endpoint before confirmation.
+#[derive(Debug, Clone)]
+pub struct FlowLead {
+    pub surface: Surface,
+    /// A form or OpenAPI document declares it (its fields are known).
+    pub declared: bool,
+}
+
+/// Where a registration probe created an account anyway.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub endpoint: String,
+    pub identifier: String,
+    pub attempt: Attempt,
+}
+
+/// What confirming a flow lead came to.
+pub enum FlowOutcome {
+    Confirmed(Box<Confirmed>),
+    /// A registration probe was accepted: an account exists now.
+    Created(Box<Surface>, Box<Created>),
+    /// A registration endpoint none of whose probe shapes is known to fail safely.
+    NoSafeProbe(Box<Surface>, String),
+    NotFlow(String),
+}
+
+/// Read the flow forms and links of a page discovery fetched.
+pub fn read_page(cx: &mut Discovering<'_>, url: &Url, resp: &Response) {
+    if !resp.is_html() {
+        return;
+    }
+    let text = resp.text();
+    for f in crate::discover::html::flow_forms(&text, url) {
+        if !cx.scanner.engine.same_origin(&f.action) {
+            continue;
+        }
+        let identifier = if f.identifier_is_email {
+            Identifier::email()
+        } else {
+            Identifier::from_field(&f.identifier_field, None)
+        };
+        cx.push_flow(FlowLead {
+            surface: Surface {
+                method: f.method.clone(),
+                url: f.action.clone(),
+                kind: SurfaceKind::HtmlForm,
+                username_field: f.identifier_field.clone(),
+                password_field: f.password_field.clone().unwrap_or_default(),
+                extra: f.other.clone(),
+                form_page: Some(url.clone()),
+                has_hidden: !f.hidden.is_empty(),
+                source: SurfaceSource::Html,
+                framework: Framework::Unknown,
+                identifier,
+                flow: f.flow,
+            },
+            declared: true,
+        });
+    }
+    for (_, link) in crate::discover::html::flow_links(&text, url) {
+        if cx.flow_pages.len() < MAX_FLOW_PAGES
+            && !cx.flow_pages.contains(&link)
+            && cx.scanner.engine.same_origin(&link)
+        {
+            cx.flow_pages.push(link);
+        }
+    }
+}
+
+/// A lead from an OpenAPI flow operation.
+pub fn from_openapi(op: &crate::discover::openapi::FlowOperation) -> FlowLead {
+    let kind = match op.encoding {
+        crate::discover::openapi::BodyEncoding::Json => SurfaceKind::Json,
+        crate::discover::openapi::BodyEncoding::Form => SurfaceKind::Form,
+    };
+    FlowLead {
+        surface: Surface {
+            method: op.method.clone(),
+            url: op.url.clone(),
+            kind,
+            username_field: op.identifier_field.clone(),
+            password_field: op.password_field.clone().unwrap_or_default(),
+            extra: Vec::new(),
+            form_page: None,
+            has_hidden: false,
+            source: SurfaceSource::OpenApi,
+            framework: Framework::Unknown,
+            identifier: if op.identifier_is_email {
+                Identifier::email()
+            } else {
+                Identifier::from_field(&op.identifier_field, None)
+            },
+            flow: op.flow,
+        },
+        declared: true,
+    }
+}
+
+/// A JSON lead for a path that takes POST, fields to be learned from its answers.
+fn probed(url: Url, flow: Flow) -> FlowLead {
+    FlowLead {
+        surface: Surface {
+            method: "POST".into(),
+            url,
+            kind: SurfaceKind::Json,
+            username_field: "email".into(),
+            password_field: if flow == Flow::Registration {
+                "password".into()
+            } else {
+                String::new()
+            },
+            extra: Vec::new(),
+            form_page: None,
+            has_hidden: false,
+            source: SurfaceSource::WellKnownPath,
+            framework: Framework::Unknown,
+            identifier: Identifier::email(),
+            flow,
+        },
+        declared: false,
+    }
+}
+
+/// Look for the flows still missing: the pages linked as reset or sign-up pages, then the
+/// well-known paths with GET, then the API paths among them with POST.
+pub async fn look(cx: &mut Discovering<'_>, wanted: &[Flow]) {
+    let missing = |cx: &Discovering<'_>| -> Vec<Flow> {
+        wanted
+            .iter()
+            .copied()
+            .filter(|f| !cx.flow_leads.iter().any(|l| l.surface.flow == *f))
+            .collect()
+    };
+    let mut visited = 0;
+    while visited < cx.flow_pages.len() && !missing(cx).is_empty() {
+        let page = cx.flow_pages[visited].clone();
+        visited += 1;
+        match cx.fetch(&page).await {
+            Ok(Some(p)) => {
+                let resp = p.resp.clone();
+                read_page(cx, &p.url, &resp);
+            }
+            Ok(None) => {}
+            Err(_) => return,
+        }
+    }
+    let still = missing(cx);
+    if still.is_empty() {
+        return;
+    }
+    let urls: Vec<(Url, Flow)> = FLOW_PATHS
+        .iter()
+        .filter(|(_, f)| still.contains(f))
+        .filter_map(|(p, f)| cx.under_base(p).map(|u| (u, *f)))
+        .collect();
+    let mut post_candidates: Vec<(Url, Flow)> = Vec::new();
+    let width = cx.scanner.engine.concurrency();
+    for chunk in urls.chunks(width) {
+        let ahead: Vec<Url> = chunk.iter().map(|(u, _)| u.clone()).collect();
+        cx.prefetch(&ahead).await;
+        for (url, flow) in chunk {
+            if !missing(cx).contains(flow) {
+                continue;
+            }
+            let page = match cx.fetch(url).await {
+                Ok(Some(p)) => p,
+                Ok(None) => continue,
+                Err(_) => return,
+            };
+            let resp = page.resp.clone();
+            let api_path = url.path().contains("/api/") || url.path().starts_with("/auth/");
+            let collection = url.path().trim_end_matches('/').ends_with("/users");
+            if page.catch_all || matches!(resp.status, 404 | 410) {
+                if api_path && !collection {
+                    post_candidates.push((url.clone(), *flow));
+                }
+                continue;
+            }
+            if page.seen_before {
+                continue;
+            }
+            read_page(cx, &page.url, &resp);
+            if resp.status == 405 && !collection {
+                cx.push_flow(probed(url.clone(), *flow));
+            }
+        }
+    }
+    // API routes that hide from GET: an empty JSON body names no account, so it can neither
+    // send a reset nor register anybody.
+    let posts: Vec<(Url, Flow)> = post_candidates
+        .into_iter()
+        .filter(|(_, f)| missing(cx).contains(f))
+        .take(MAX_FLOW_POSTS)
+        .collect();
+    for chunk in posts.chunks(width) {
+        let reqs: Vec<Request> = chunk
+            .iter()
+            .map(|(u, _)| Request::post(u.clone(), Body::json(&serde_json::json!({}))))
+            .collect();
+        for ((url, flow), answer) in chunk.iter().zip(cx.send_all(&reqs).await) {
+            match answer {
+                Ok(Some(resp)) => {
+                    if !matches!(resp.status, 404 | 405 | 410 | 501)
+                        && !cx.is_catch_all_answer(url, &resp)
+                        && missing(cx).contains(flow)
+                    {
+                        cx.push_flow(probed(url.clone(), *flow));
+                    }
+                }
+                Ok(None) => {}
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+/// Whether an answer to a registration probe says an account was made: a 201, a 2xx JSON
+/// body without an error, or a redirect away from the sign-up page.
+pub fn looks_created(resp: &Response, surface: &Surface) -> bool {
+    let text = resp.text();
+    match resp.status {
+        201 => true,
+        200..=299 => {
+            if resp.is_html() {
+                // A page that shows the form again (with its errors) refused.
+                !crate::discover::html::flow_forms(&text, &surface.url)
+                    .iter()
+                    .any(|f| f.flow == Flow::Registration)
+                    && !REFUSAL.is_match(&text)
+            } else {
+                !text.trim().is_empty() && !REFUSAL.is_match(&text) && !ERROR_KEY.is_match(&text)
+            }
+        }
+        300..=399 => {
+            let loc = resp.header("location").unwrap_or("").to_ascii_lowercase();
+            let page = surface
+                .form_page
+                .as_ref()
+                .map(|u| u.path().to_ascii_lowercase())
+                .unwrap_or_default();
+            let back = loc.contains("regist")
+                || loc.contains("signup")
+                || loc.contains("sign_up")
+                || loc.contains("sign-up")
+                || (!page.is_empty() && loc.ends_with(&page))
+                || loc.contains(surface.url.path().to_ascii_lowercase().as_str());
+            !back
+        }
+        _ => false,
+    }
+}
+
+static REFUSAL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?i)\b(required|missing|blank|empty|too short|must (be|contain|have|not)|at least \d+|cannot be|can't be|invalid|not valid|please (enter|provide|fill)|errorlist|is-invalid|has-error|field-error|error)\b")
+        .expect("valid regex")
+});
+
+static ERROR_KEY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r#"(?i)"(errors?|detail|message)"\s*:|"(ok|success)"\s*:\s*false"#)
+        .expect("valid regex")
+});
+
+/// A refusal that names something other than the identifier: the password (or the fields left
+/// empty) is why the probe failed.
+pub fn refused_for_other_reason(resp: &Response, surface: &Surface) -> bool {
+    if looks_created(resp, surface) || resp.status >= 500 {
+        return false;
+    }
+    let text = resp.text().to_ascii_lowercase();
+    let pass = if surface.password_field.is_empty() {
+        "password".to_string()
+    } else {
+        surface.password_field.to_ascii_lowercase()
+    };
+    if !REFUSAL.is_match(&text) {
+        return false;
+    }
+    let names_a_left_field = text.contains("password")
+        || text.contains(&pass)
+        || surface
+            .extra
+            .iter()
+            .filter(|(_, v)| v.is_empty())
+            .any(|(k, _)| k.len() > 2 && text.contains(&k.to_ascii_lowercase()));
+    names_a_left_field || MISSING.is_match(&text)
+}
+
+static MISSING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?i)(required|missing|blank|empty|can't be|cannot be|must not be|fill (in|out))")
+        .expect("valid regex")
+});
+
+/// Confirm a reset or registration lead with random identifiers only.
+pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOutcome {
+    let mut surface = lead.surface;
+    surface.framework = fw;
+    let mut client = Client::new();
+    // An undeclared route: its answer to an empty body names the field it wants.
+    if !lead.declared {
+        let prober = Prober::new(scanner, &surface);
+        let m0 = match prober
+            .send_raw(
+                &mut client,
+                Request::post(surface.url.clone(), Body::json(&serde_json::json!({}))),
+            )
+            .await
+        {
+            Ok(a) => a,
+            Err(e) => return FlowOutcome::NotFlow(e.to_string()),
+        };
+        let (user_field, _) = crate::discover::field_hints(&m0.text());
+        if user_field != "username" || m0.text().to_ascii_lowercase().contains("username") {
+            surface.username_field = user_field.clone();
+            surface.identifier = match Identifier::from_field(&user_field, None) {
+                Identifier::Username if !m0.text().to_ascii_lowercase().contains("user") => {
+                    Identifier::email()
+                }
+                id => id,
+            };
+        }
+    }
+    for _ in 0..3 {
+        let prober = Prober::new(scanner, &surface);
+        let u1 = scanner.random_account(surface.identifier);
+        let u2 = scanner.random_account(surface.identifier);
+        let planned = [(u1, Role::Random), (u2, Role::Random)];
+        // A registration is asked once first: a store that keeps whatever it is sent must not
+        // get two accounts.
+        let mut answers: Vec<Attempt> = Vec::new();
+        if surface.flow == Flow::Registration {
+            for p in &planned {
+                match prober.attempt(&mut client, &p.0, p.1, &[]).await {
+                    Ok(a) => {
+                        if let Some(r) = &a.response {
+                            if looks_created(r, &surface) {
+                                let created = Created {
+                                    endpoint: surface.label(),
+                                    identifier: a.account.clone(),
+                                    attempt: a.clone(),
+                                };
+                                return FlowOutcome::Created(
+                                    Box::new(surface.clone()),
+                                    Box::new(created),
+                                );
+                            }
+                        }
+                        answers.push(a);
+                    }
+                    Err(e) => return FlowOutcome::NotFlow(e.to_string()),
+                }
+            }
+        } else {
+            for r in prober.wave(&mut client, &planned, &[]).await {
+                match r {
+                    Ok(a) => answers.push(a),
+                    Err(e) => return FlowOutcome::NotFlow(e.to_string()),
+                }
+            }
+        }
+        let (Some(r1), Some(r2)) = (
+            answers[0].response.as_ref(),
+            answers.get(1).and_then(|a| a.response.as_ref()),
+        ) else {
+            return FlowOutcome::NotFlow("no answer to a probe".into());
+        };
+        let t1 = r1.text();
+        // The identifier's shape is wrong: try an e-mail, then a domain validators accept.
+        let next = match surface.identifier {
+            Identifier::Username | Identifier::Phone if wants_email(&t1) => {
+                Some(Identifier::email())
+            }
+            Identifier::Email {
+                domain: NO_MAIL_DOMAIN,
+            } if refuses_domain(&t1) || wants_email(&t1) => Some(Identifier::Email {
+                domain: FALLBACK_DOMAIN,
+            }),
+            _ => None,
+        };
+        if let Some(id) = next {
+            surface.identifier = id;
+            continue;
+        }
+        if matches!(r1.status, 404 | 405 | 410 | 501) && !lead.declared {
+            return FlowOutcome::NotFlow(format!("answers {} to a probe", r1.status));
+        }
+        let mut normalizer = crate::analysis::normalize::Normalizer::new();
+        let b1 = mask_echoes(&t1, &[&answers[0].account]);
+        let b2 = mask_echoes(&r2.text(), &[&answers[1].account]);
+        normalizer.learn(&b1, &b2);
+        let n1 = normalizer.normalize(&t1, &[&answers[0].account]);
+        let n2 = normalizer.normalize(&r2.text(), &[&answers[1].account]);
+        let throttled = |r: &Response| classify(r, None).is_throttled();
+        if throttled(r1) || throttled(r2) {
+            return FlowOutcome::NotFlow(format!(
+                "throttled while confirming ({} then {})",
+                r1.status, r2.status
+            ));
+        }
+        if r1.status != r2.status || n1 != n2 {
+            return FlowOutcome::NotFlow(format!(
+                "answers are not stable ({} then {})",
+                r1.status, r2.status
+            ));
+        }
+        if surface.flow == Flow::Registration && !refused_for_other_reason(r1, &surface) {
+            return FlowOutcome::NoSafeProbe(
+                Box::new(surface.clone()),
+                format!(
+                    "a probe with the password {} answered {} without saying what was missing, so no probe shape is known to fail for a reason other than the identifier",
+                    if surface.kind == SurfaceKind::Json { "left out" } else { "empty" },
+                    r1.status
+                ),
+            );
+        }
+        if surface.flow == Flow::PasswordReset && !lead.declared && !speaks_of_reset(&t1) {
+            return FlowOutcome::NotFlow(format!(
+                "answered {} without speaking of a reset",
+                r1.status
+            ));
+        }
+        let model = ResponseModel::from_response(r1);
+        let mut prober = Prober::new(scanner, &surface);
+        prober.normalizer = normalizer.clone();
+        let confirmation = answers
+            .into_iter()
+            .map(|mut a| {
+                if let Some(r) = &a.response {
+                    a.class = classify(r, Some(&model));
+                    a.norm = normalizer.normalize(&r.text(), &[&a.account]);
+                }
+                a
+            })
+            .collect();
+        return FlowOutcome::Confirmed(Box::new(Confirmed {
+            surface,
+            confirmation,
+            model,
+            normalizer,
+        }));
+    }
+    FlowOutcome::NotFlow("no identifier shape was accepted".into())
+}
+
+/// Words of a reset answer ("we sent you a link", "no account with that e-mail").
+fn speaks_of_reset(text: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)reset|e-?mail|link|instructions|sent|account|user|recover|password")
+            .expect("valid regex")
+    });
+    RE.is_match(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn surface(kind: SurfaceKind) -> Surface {
+        Surface {
+            method: "POST".into(),
+            url: Url::parse("http://127.0.0.1:5000/register").unwrap(),
+            kind,
+            username_field: "email".into(),
+            password_field: "password".into(),
+            extra: Vec::new(),
+            form_page: Some(Url::parse("http://127.0.0.1:5000/register").unwrap()),
+            has_hidden: false,
+            source: SurfaceSource::WellKnownPath,
+            framework: Framework::Unknown,
+            identifier: Identifier::email(),
+            flow: Flow::Registration,
+        }
+    }
+
+    #[test]
+    fn created_accounts_are_told_from_refusals() {
+        let s = surface(SurfaceKind::Json);
+        let created = Response::synthetic(201, &[], r#"{"id":7}"#);
+        assert!(looks_created(&created, &s));
+        let ok = Response::synthetic(
+            200,
+            &[("content-type", "application/json")],
+            r#"{"accessToken":"x"}"#,
+        );
+        assert!(looks_created(&ok, &s));
+        let refused = Response::synthetic(400, &[], r#"{"errors":{"password":"required"}}"#);
+        assert!(!looks_created(&refused, &s));
+        assert!(refused_for_other_reason(&refused, &s));
+        let into_app = Response::synthetic(302, &[("location", "/dashboard")], "");
+        assert!(looks_created(&into_app, &s));
+        let back = Response::synthetic(302, &[("location", "/register?error=1")], "");
+        assert!(!looks_created(&back, &s));
+    }
+
+    #[test]
+    fn a_refusal_that_only_complains_of_the_identifier_is_not_known_safe() {
+        let s = surface(SurfaceKind::Json);
+        let r = Response::synthetic(500, &[], "Internal Server Error");
+        assert!(!refused_for_other_reason(&r, &s));
+    }
+}
