@@ -14,10 +14,16 @@ use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde_json::{json, Value};
 
+use super::flows;
 use super::limiter::{Decision, Limiter};
 
 /// The accounts of the demo; their passwords are random per start and never shown.
 pub const USERS: [&str; 2] = ["admin", "alice"];
+
+/// The e-mail addresses of [`USERS`], in the same order (password reset and registration
+/// know accounts by address). `admin@example.com` is one keyhole guesses for a target with
+/// no domain of its own, such as 127.0.0.1.
+pub const EMAILS: [&str; 2] = ["admin@example.com", "alice@example.com"];
 
 /// Path of the sign-in endpoint.
 pub const LOGIN_PATH: &str = "/api/v1/auth/login";
@@ -32,9 +38,11 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 pub const HASH_DELAY: Duration = Duration::from_millis(25);
 
 pub struct AppState {
-    fixed: bool,
+    pub(super) fixed: bool,
     accounts: Vec<(String, String)>,
     limiter: Limiter,
+    /// The fixed variant's password-reset throttle, apart from the sign-in one.
+    pub(super) reset_limiter: Limiter,
 }
 
 fn random_string(len: usize) -> String {
@@ -54,7 +62,14 @@ impl AppState {
                 .map(|u| (u.to_string(), random_string(40)))
                 .collect(),
             limiter: Limiter::new(LIMIT, WINDOW),
+            reset_limiter: Limiter::new(flows::RESET_LIMIT, WINDOW),
         }
+    }
+
+    /// Whether `email` (any case, outer spaces ignored) belongs to one of the demo's accounts.
+    pub(super) fn has_email(&self, email: &str) -> bool {
+        let email = email.trim();
+        EMAILS.iter().any(|e| e.eq_ignore_ascii_case(email))
     }
 
     fn password_of(&self, username: &str) -> Option<&str> {
@@ -91,6 +106,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/health", get(health))
         .route(LOGIN_PATH, post(login))
+        .route(flows::RESET_PATH, post(flows::forgot_password))
+        .route(flows::REGISTER_PATH, post(flows::register))
         .fallback(not_found)
         .with_state(state)
 }
@@ -105,6 +122,9 @@ async fn index() -> Html<&'static str> {
 <p>Acme Notes keeps your team's notes in one place. This server hosts the Acme Notes REST API:
 sign in with <code>POST /api/v1/auth/login</code> (JSON <code>{"username", "password"}</code>)
 to get a bearer token, then use it on the notes endpoints.</p>
+<p>New to Acme Notes? Create an account with <code>POST /api/auth/register</code>
+(JSON <code>{"email", "password"}</code>). Forgot your password? Ask for a reset link with
+<code>POST /api/auth/forgot-password</code> (JSON <code>{"email"}</code>).</p>
 <p>Read the <a href="/docs">API documentation</a> or fetch the
 <a href="/openapi.json">OpenAPI description</a>.</p>
 </body>
@@ -124,6 +144,14 @@ async fn docs() -> Html<&'static str> {
 <p><code>POST /api/v1/auth/login</code> with a JSON body
 <code>{"username": "...", "password": "..."}</code>. On success the answer is
 <code>200 {"token": "..."}</code>; send the token as <code>Authorization: Bearer &lt;token&gt;</code>.</p>
+<h3>Create an account</h3>
+<p><code>POST /api/auth/register</code> with a JSON body
+<code>{"email": "...", "password": "..."}</code> (a password of at least 12 characters). A
+confirmation link is sent to the address; invalid fields are answered with
+<code>400 {"errors": {"field": "problem"}}</code>.</p>
+<h3>Forgot your password?</h3>
+<p><code>POST /api/auth/forgot-password</code> with a JSON body <code>{"email": "..."}</code>
+sends a password reset link to the address.</p>
 <h2>Health</h2>
 <p><code>GET /health</code> answers <code>{"status": "ok"}</code>.</p>
 <p>The machine-readable description is at <a href="/openapi.json">/openapi.json</a>.</p>
@@ -142,7 +170,7 @@ async fn not_found() -> (StatusCode, Json<Value>) {
     (StatusCode::NOT_FOUND, Json(json!({"error": "Not found"})))
 }
 
-fn error_schema() -> Value {
+pub(super) fn error_schema() -> Value {
     json!({"type": "object", "properties": {"error": {"type": "string"}}})
 }
 
@@ -198,6 +226,8 @@ async fn openapi(State(st): State<Arc<AppState>>) -> Json<Value> {
                     "responses": Value::Object(responses)
                 }
             },
+            flows::REGISTER_PATH: flows::register_operation(st.fixed),
+            flows::RESET_PATH: flows::reset_operation(st.fixed),
             "/health": {
                 "get": {
                     "summary": "Liveness check",
@@ -227,18 +257,23 @@ fn credentials(body: &[u8]) -> Option<(String, String)> {
     Some((field("username")?, field("password")?))
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+pub(super) fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
 fn too_many(retry_after: u64) -> Response {
-    let mut resp = error(StatusCode::TOO_MANY_REQUESTS, "Too many sign-in attempts");
+    throttled("Too many sign-in attempts", LIMIT, retry_after)
+}
+
+/// A 429 with `Retry-After` and the `RateLimit-*` headers.
+pub(super) fn throttled(message: &str, limit: u32, retry_after: u64) -> Response {
+    let mut resp = error(StatusCode::TOO_MANY_REQUESTS, message);
     let headers = resp.headers_mut();
     let secs = HeaderValue::from(retry_after);
     headers.insert(header::RETRY_AFTER, secs.clone());
     headers.insert(
         HeaderName::from_static("ratelimit-limit"),
-        HeaderValue::from(LIMIT),
+        HeaderValue::from(limit),
     );
     headers.insert(
         HeaderName::from_static("ratelimit-remaining"),

@@ -4,25 +4,36 @@
 //! `GET /openapi.json` (OpenAPI 3.0, declaring `POST /api/v1/auth/login` with a JSON body
 //! `{username, password}`), `GET /health` and the sign-in endpoint `POST /api/v1/auth/login`.
 //! Accounts `admin` and `alice` exist; their passwords are long random strings made at start.
+//! Their e-mail addresses are `admin@example.com` and `alice@example.com`, which the account
+//! flows know them by: `POST /api/auth/forgot-password` (JSON `{email}`) and
+//! `POST /api/auth/register` (JSON `{email, password}`), both declared in the OpenAPI document
+//! and described on the HTML pages (see `flows.rs` for every answer). Registration never stores
+//! anything.
 //!
 //! * Vulnerable (`fixed = false`): no throttle; an unknown user gets
 //!   `404 {"error":"User does not exist"}` at once, a known user with a wrong password gets
 //!   `401 {"error":"Incorrect password"}` after a ~25 ms simulated hash. A scan should report
 //!   `rate-limit.missing`, `auth.user-enumeration.response`, `auth.verbose-error` and
-//!   `auth.user-enumeration.timing`.
+//!   `auth.user-enumeration.timing` on the sign-in. The reset endpoint answers an unknown
+//!   address `404 {"error":"No account registered with that email"}` and a known one `200`,
+//!   never throttled; registration answers a known address "Email is already registered".
 //! * Fixed (`fixed = true`): every failure is `401 {"error":"Invalid username or password"}`
 //!   after the same ~25 ms of work; after 5 failed attempts in 60 s from one client address (all
 //!   usernames together, keyed on the peer address, never a header) the answer is
 //!   `429 {"error":"Too many sign-in attempts"}` with `Retry-After` and `RateLimit-*` headers.
-//!   A scan should report no findings.
+//!   The reset endpoint answers every address `202` with one message and throttles a client
+//!   after 5 reset requests a minute (`429`, `Retry-After`); registration never says an address
+//!   is taken. A scan should report no findings.
 
 mod app;
+mod flows;
 mod limiter;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use app::{HASH_DELAY, LIMIT, LOGIN_PATH, USERS, WINDOW};
+pub use app::{EMAILS, HASH_DELAY, LIMIT, LOGIN_PATH, USERS, WINDOW};
+pub use flows::{REGISTER_PATH, RESET_LIMIT, RESET_PATH};
 
 /// A running demo server; it stops when dropped.
 pub struct DemoServer {
