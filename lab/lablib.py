@@ -18,13 +18,15 @@ import sys
 import threading
 import time
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB = ROOT / "lab"
 STATE = LAB / ".state"
 MANIFEST = LAB / "manifest.toml"
+#: hand-written account-flow targets (same format), loaded with the manifest when present
+MANIFEST_FLOWS = LAB / "manifest-flows.toml"
 RUN_TARGET = ROOT / "targets" / "run-target"
 KEYHOLE = ROOT / "target" / "release" / "keyhole"
 
@@ -42,7 +44,27 @@ CATALOG = (
     "auth.user-enumeration.timing",
     "auth.verbose-error",
     "auth.debug-exposure",
+    "auth.user-enumeration.reset",
+    "auth.user-enumeration.registration",
+    "rate-limit.reset-missing",
+    "auth.lockout-denial",
 )
+
+#: The `flow` values of report endpoints (SPEC "Account flows beyond sign-in").
+SIGN_IN = "sign-in"
+FLOWS = ("password-reset", "registration")
+#: Ids that only belong on one kind of endpoint (a manifest that puts them elsewhere is wrong).
+FLOW_IDS = {
+    "auth.user-enumeration.reset": "password-reset",
+    "rate-limit.reset-missing": "password-reset",
+    "auth.user-enumeration.registration": "registration",
+    "auth.lockout-denial": SIGN_IN,
+}
+#: Owned mode: the environment variable keyhole reads the owned password from (--password-env),
+#: and the ones a target's start script reads to create the owned account.
+PASSWORD_ENV = "KEYHOLE_LAB_PASSWORD"
+USER_ENV = "KEYHOLE_LAB_USER"
+OWNED_SUFFIX = "@owned"
 
 
 def say(msg: str) -> None:
@@ -50,6 +72,54 @@ def say(msg: str) -> None:
 
 
 # --------------------------------------------------------------------------- manifest
+
+
+def _norm_endpoint(ep: str) -> str:
+    method, _, path = ep.strip().partition(" ")
+    return f"{method.upper()} {path.strip()}"
+
+
+@dataclass
+class Flow:
+    """A password-reset or registration endpoint the scan must list, and its findings."""
+
+    flow: str
+    endpoint: str
+    must: list[str] = field(default_factory=list)
+    may: list[str] = field(default_factory=list)
+    #: other "METHOD /path" spellings of the same endpoint (the same handler under other paths):
+    #: the scan lists one or more of them; findings on any count for this flow
+    endpoint_alt: list[str] = field(default_factory=list)
+    #: optional regular expression one `incomplete` entry ("check reason") must match, for a
+    #: check the scan must say it could not decide (a registration no safe probe can test)
+    incomplete: str | None = None
+    #: a second way into the same flow that a scan need not find (an API beside the HTML form):
+    #: not listing it is no problem; when listed it is graded like any other
+    optional: bool = False
+    #: the keys the manifest gave (an owned-mode override keeps the rest from the plain flow)
+    given: frozenset = field(default_factory=frozenset, compare=False, repr=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.flow, _norm_endpoint(self.endpoint))
+
+    def label(self, fid: str) -> str:
+        """How a finding on this endpoint is named in results: id@METHOD /path."""
+        return f"{fid}@{_norm_endpoint(self.endpoint)}"
+
+
+@dataclass
+class Owned:
+    """[target.owned]: the account the target's start script creates for the owned-mode scan."""
+
+    username: str
+    password: str
+    must: list[str] = field(default_factory=list)
+    may: list[str] = field(default_factory=list)
+    #: [[target.owned.flow]]: replace the must/may of the flow with the same flow and endpoint in
+    #: owned mode (endpoint_alt, incomplete and optional stay the plain flow's unless given); one
+    #: with no counterpart is a flow only the owned scan must list
+    flows: list[Flow] = field(default_factory=list)
 
 
 @dataclass
@@ -68,19 +138,93 @@ class Target:
     start_timeout: float = START_TIMEOUT
     #: where the ground truth came from (targets/real/NAME/truth.toml) or the manifest
     origin: str = "lab/manifest.toml"
+    #: [[target.flow]]: the password-reset and registration endpoints the scan must list (none:
+    #: it must list no reset or registration endpoint)
+    flows: list[Flow] = field(default_factory=list)
+    #: [target.owned]: the owned account (its start script creates it when started with
+    #: KEYHOLE_LAB_USER/KEYHOLE_LAB_PASSWORD); lab/run then scans NAME@owned as well
+    owned: Owned | None = None
+    #: "plain" (no credentials) or "owned" (--username/--password-env: see owned_mode())
+    mode: str = "plain"
+    #: the targets/run-target name (NAME for both NAME and NAME@owned)
+    base: str = ""
+
+    def __post_init__(self):
+        if not self.base:
+            self.base = self.name
 
     @property
     def no_surface(self) -> bool:
         return self.endpoint.strip().lower() == "none"
 
+    @property
+    def expected(self) -> list[str]:
+        """Every finding the scan must report: sign-in ids as they are, flow ids as id@METHOD /path
+        (an optional flow's only when the scan lists it: not counted here)."""
+        return list(self.must) + [f.label(i) for f in self.flows if not f.optional for i in f.must]
+
+    def target_env(self) -> dict[str, str]:
+        """What the target's start script gets in both modes when it has an owned account."""
+        if self.owned is None:
+            return {}
+        return {USER_ENV: self.owned.username, PASSWORD_ENV: self.owned.password}
+
+    def scan_args(self) -> list[str]:
+        if self.mode != "owned":
+            return []
+        return ["--username", self.owned.username, "--password-env", PASSWORD_ENV]
+
+    def scan_env(self) -> dict[str, str]:
+        return {PASSWORD_ENV: self.owned.password} if self.mode == "owned" else {}
+
+    def owned_mode(self) -> "Target | None":
+        """NAME@owned: the sign-in's must/may from [target.owned], flows overridden by
+        [[target.owned.flow]]; None when the target has no owned account."""
+        if self.owned is None or self.mode == "owned":
+            return None
+        flows = {f.key: f for f in self.flows}
+        for f in self.owned.flows:
+            base = flows.get(f.key)
+            if base is None:
+                flows[f.key] = f
+            else:
+                # must and may are the owned mode's (empty when not given); what else the
+                # override does not say (endpoint_alt, incomplete, optional) stays the plain flow's
+                keep = {k: getattr(base, k) for k in ("endpoint_alt", "incomplete", "optional") if k not in f.given}
+                flows[f.key] = replace(f, **keep)
+        return replace(
+            self,
+            name=self.name + OWNED_SUFFIX,
+            must=list(self.owned.must),
+            may=list(self.owned.may),
+            flows=list(flows.values()),
+            mode="owned",
+            base=self.base,
+        )
+
 
 REAL = ROOT / "targets" / "real"
 
 
+def with_modes(targets: list[Target]) -> list[Target]:
+    """Each target, followed by its NAME@owned run when it has an owned account."""
+    out = []
+    for t in targets:
+        out.append(t)
+        o = t.owned_mode()
+        if o is not None:
+            out.append(o)
+    return out
+
+
 def load_manifest(path: Path = MANIFEST, real: bool = True) -> list[Target]:
-    """The lab manifest, then (with `real`) each real application's targets/real/NAME/truth.toml."""
+    """The lab manifest and lab/manifest-flows.toml (when present), then (with `real`) each real
+    application's targets/real/NAME/truth.toml. Plain-mode targets only: with_modes() adds the
+    NAME@owned runs."""
     files = [path]
     if real and path == MANIFEST:
+        if MANIFEST_FLOWS.is_file():
+            files.append(MANIFEST_FLOWS)
         files += sorted(REAL.glob("*/truth.toml"))
     out: list[Target] = []
     for f in files:
@@ -92,13 +236,74 @@ def load_manifest(path: Path = MANIFEST, real: bool = True) -> list[Target]:
     return out
 
 
+def _ids(path: Path, name: str, where: str, flow: str, ids: list[str], owned: bool) -> None:
+    for fid in ids:
+        if fid not in CATALOG:
+            raise ValueError(f"{path}: target {name}: {where}: unknown finding id {fid!r}")
+        home = FLOW_IDS.get(fid)
+        if home is not None and home != flow:
+            raise ValueError(f"{path}: target {name}: {where}: {fid} belongs on a {home} endpoint, not a {flow} one")
+        if fid == "auth.lockout-denial" and not owned:
+            raise ValueError(f"{path}: target {name}: {where}: {fid} needs --username/--password-env: put it in [target.owned]")
+
+
+_ENDPOINT = re.compile(r"^[A-Za-z]+ /\S*$")
+
+
+def _flow(path: Path, name: str, where: str, d: dict, owned: bool) -> Flow:
+    unknown = set(d) - {"flow", "endpoint", "must", "may", "endpoint_alt", "incomplete", "optional"}
+    if unknown:
+        raise ValueError(f"{path}: target {name}: {where}: unknown keys {sorted(unknown)}")
+    fl = Flow(
+        flow=d["flow"],
+        endpoint=_norm_endpoint(d["endpoint"]),
+        must=list(d.get("must", [])),
+        may=list(d.get("may", [])),
+        endpoint_alt=[_norm_endpoint(e) for e in d.get("endpoint_alt", [])],
+        incomplete=d.get("incomplete"),
+        optional=bool(d.get("optional", False)),
+        given=frozenset(d),
+    )
+    if fl.flow not in FLOWS:
+        raise ValueError(f"{path}: target {name}: {where}: flow must be one of {', '.join(FLOWS)}, not {fl.flow!r}")
+    for ep in [fl.endpoint, *fl.endpoint_alt]:
+        if not _ENDPOINT.match(ep):
+            raise ValueError(f"{path}: target {name}: {where}: endpoint {ep!r} is not \"METHOD /path\"")
+    where = f"{where} {fl.flow} {fl.endpoint}"
+    _ids(path, name, where, fl.flow, fl.must + fl.may, owned)
+    return fl
+
+
 def _load_one(path: Path) -> list[Target]:
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     out = []
     for t in data.get("target", []):
+        name = t["name"]
+        if OWNED_SUFFIX in name:
+            raise ValueError(f"{path}: target {name}: a name may not contain {OWNED_SUFFIX!r}")
+        flows = [_flow(path, name, "[[target.flow]]", d, owned=False) for d in t.get("flow", [])]
+        keys = [f.key for f in flows]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"{path}: target {name}: the same flow endpoint twice")
+        owned = None
+        if "owned" in t:
+            o = t["owned"]
+            unknown = set(o) - {"username", "password", "must", "may", "flow"}
+            if unknown:
+                raise ValueError(f"{path}: target {name}: [target.owned]: unknown keys {sorted(unknown)}")
+            owned = Owned(
+                username=o["username"],
+                password=o["password"],
+                must=list(o.get("must", [])),
+                may=list(o.get("may", [])),
+                flows=[_flow(path, name, "[[target.owned.flow]]", d, owned=True) for d in o.get("flow", [])],
+            )
+            if not owned.username or not owned.password:
+                raise ValueError(f"{path}: target {name}: [target.owned] needs a username and a password")
+            _ids(path, name, "[target.owned]", SIGN_IN, owned.must + owned.may, owned=True)
         tgt = Target(
-            name=t["name"],
+            name=name,
             framework=t.get("framework", ""),
             trap=t.get("trap", ""),
             description=t.get("description", ""),
@@ -109,10 +314,12 @@ def _load_one(path: Path) -> list[Target]:
             endpoint_alt=list(t.get("endpoint_alt", [])),
             start_timeout=float(t.get("start_timeout", START_TIMEOUT)),
             origin=str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
+            flows=flows,
+            owned=owned,
         )
-        for fid in tgt.must + tgt.may:
-            if fid not in CATALOG:
-                raise ValueError(f"{path}: target {tgt.name}: unknown finding id {fid!r}")
+        if owned is not None and tgt.no_surface:
+            raise ValueError(f"{path}: target {name}: an owned account needs a sign-in endpoint")
+        _ids(path, name, "sign-in", SIGN_IN, tgt.must + tgt.may, owned=False)
         out.append(tgt)
     return out
 
@@ -185,15 +392,16 @@ def port_open(port: int) -> bool:
 class RunningTarget:
     """A target started with targets/run-target in its own process group."""
 
-    def __init__(self, name: str, port: int | None = None, log_dir: Path = STATE / "logs"):
+    def __init__(self, name: str, port: int | None = None, log_dir: Path = STATE / "logs", env: dict[str, str] | None = None, log_name: str | None = None):
         self.name = name
         self.port = port or free_port()
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_dir / f"{name}.log"
+        self.log_path = log_dir / f"{log_name or name}.log"
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [str(RUN_TARGET), name, str(self.port)],
             cwd=ROOT,
+            env={**os.environ, **env} if env else None,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -257,12 +465,14 @@ class Measured:
     timed_out: bool = False
 
 
-def run_measured(argv: list[str], timeout: float) -> Measured:
-    """Run argv; return its output, wall time, CPU time (user+sys) and peak RSS (wait4)."""
+def run_measured(argv: list[str], timeout: float, env: dict[str, str] | None = None) -> Measured:
+    """Run argv (with `env` added to the environment); return its output, wall time, CPU time
+    (user+sys) and peak RSS (wait4)."""
     started = time.monotonic()
     proc = subprocess.Popen(
         argv,
         cwd=ROOT,
+        env={**os.environ, **env} if env else None,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -339,44 +549,118 @@ def path_of(url: str) -> str:
     return (m.group(1) if m and m.group(1) else "/") if m else url
 
 
+def _where(finding: dict) -> str:
+    m = re.match(r"^(\S+)\s+(\S+)", finding.get("endpoint", ""))
+    return f"{m.group(1).upper()} {path_of(m.group(2))}" if m else finding.get("endpoint", "")
+
+
+def _ep_match(pattern: str, endpoint: str) -> bool:
+    """"METHOD /path" against a manifest spelling; a * in the manifest's path stands for any
+    characters but "/" (a path that carries the identifier: /-/user/org.couchdb.user:*)."""
+    if "*" not in pattern:
+        return pattern == endpoint
+    rx = "^" + ".*?".join(re.escape(part) for part in pattern.split("*")).replace(".*?", "[^/]*") + "$"
+    return re.match(rx, endpoint) is not None
+
+
 def grade(target: Target, report: dict) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
-    """Compare a JSON report with the manifest: (missed, extra, problems, found, endpoints)."""
+    """Compare a JSON report with the manifest: (missed, extra, problems, found, endpoints).
+
+    Sign-in findings are named by their id, findings on a flow endpoint id@METHOD /path; an
+    endpoint is "METHOD /path", and "flow METHOD /path" for a reset or registration endpoint.
+    """
     problems: list[str] = []
-    endpoints = [f"{e.get('method', '?')} {path_of(e.get('url', ''))}" for e in report.get("endpoints", [])]
+    listed: list[tuple[str, str]] = []  # (flow, "METHOD /path")
+    for e in report.get("endpoints", []):
+        listed.append((e.get("flow") or SIGN_IN, f"{e.get('method', '?').upper()} {path_of(e.get('url', ''))}"))
+    endpoints = [ep if fl == SIGN_IN else f"{fl} {ep}" for fl, ep in listed]
+    signins = [ep for fl, ep in listed if fl == SIGN_IN]
+    for fl, ep in listed:
+        if fl != SIGN_IN and fl not in FLOWS:
+            problems.append(f"endpoint {ep} has an unknown flow {fl!r}")
+
     if target.no_surface:
-        if endpoints:
-            problems.append(f"listed a sign-in surface where there is none: {', '.join(endpoints)}")
-        tested = [c.get("id") for c in report.get("categories", []) if c.get("tested")]
-        if tested:
-            problems.append(f"categories marked tested without a surface: {', '.join(tested)}")
-        if not any("not applicable" in (i.get("reason", "") or "").lower() for i in report.get("incomplete", [])):
-            problems.append("the report does not say the checks were not applicable")
+        if signins:
+            problems.append(f"listed a sign-in surface where there is none: {', '.join(signins)}")
+        if not target.flows:
+            tested = [c.get("id") for c in report.get("categories", []) if c.get("tested")]
+            if tested:
+                problems.append(f"categories marked tested without a surface: {', '.join(tested)}")
+            if not any("not applicable" in (i.get("reason", "") or "").lower() for i in report.get("incomplete", [])):
+                problems.append("the report does not say the checks were not applicable")
         want_endpoint = None
     else:
-        method, _, path = target.endpoint.partition(" ")
-        want_endpoint = f"{method.upper()} {path}"
+        want_endpoint = _norm_endpoint(target.endpoint)
         for alt in target.endpoint_alt:
-            m2, _, p2 = alt.partition(" ")
-            if f"{m2.upper()} {p2}" in endpoints and want_endpoint not in endpoints:
-                want_endpoint = f"{m2.upper()} {p2}"
-        if want_endpoint not in endpoints:
-            problems.append(f"endpoint {want_endpoint} not listed (listed: {', '.join(endpoints) or 'none'})")
+            alt = _norm_endpoint(alt)
+            if alt in signins and want_endpoint not in signins:
+                want_endpoint = alt
+        if want_endpoint not in signins:
+            also = [f"{fl} {ep}" for fl, ep in listed if ep == want_endpoint]
+            problems.append(
+                f"endpoint {want_endpoint} not listed as a sign-in (listed: {', '.join(signins) or 'none'}"
+                + (f"; it is listed as {', '.join(also)}" if also else "")
+                + ")"
+            )
 
-    # Findings on the expected endpoint count against the manifest; findings anywhere else
-    # (another surface the scan chose) are false findings too.
+    # Flow endpoints: exactly the manifest's, each with its flow (one or more of a flow's
+    # spellings, endpoint and endpoint_alt, the same handler under other paths).
+    flow_at: dict[tuple[str, str], int] = {}  # (flow, "METHOD /path" listed or expected) -> index
+    for n, f in enumerate(target.flows):
+        spellings = [f.endpoint, *f.endpoint_alt]
+        hits = [ep for fl, ep in listed if fl == f.flow and any(_ep_match(sp, ep) for sp in spellings)]
+        hits = list(dict.fromkeys(hits))
+        if not hits and f.optional:
+            continue
+        if not hits:
+            other = [fl for fl, ep in listed if any(_ep_match(sp, ep) for sp in spellings)]
+            problems.append(
+                f"{f.flow} endpoint {f.endpoint} not listed"
+                + (f" (at that path the scan lists: {', '.join(dict.fromkeys(other))})" if other else "")
+            )
+            hits = [f.endpoint]
+        for ep in hits:
+            flow_at[(f.flow, ep)] = n
+    for fl, ep in listed:
+        if fl in FLOWS and (fl, ep) not in flow_at:
+            problems.append(f"listed a {fl} endpoint the target does not have: {ep}")
+
+    # Findings: on the sign-in endpoint they count against must/may, on a flow endpoint against
+    # that flow's; anywhere else (another surface the scan chose) they are false findings. Where
+    # one "METHOD /path" is more than one of these, the id decides (a reset id goes to the reset
+    # flow, and so on; a v1 id to the sign-in).
     found: list[str] = []
     extra: list[str] = []
+    per_flow: dict[int, list[str]] = {n: [] for n in set(flow_at.values())}
     for f in report.get("findings", []):
         fid = f.get("id", "?")
-        m = re.match(r"^(\S+)\s+(\S+)", f.get("endpoint", ""))
-        where = f"{m.group(1)} {path_of(m.group(2))}" if m else f.get("endpoint", "")
+        where = _where(f)
+        slots: list[str | tuple[str, str]] = []
         if want_endpoint is not None and where == want_endpoint:
-            found.append(fid)
-        else:
+            slots.append(SIGN_IN)
+        slots += [k for k in flow_at if k[1] == where]
+        if not slots:
             extra.append(f"{fid}@{where}")
+            continue
+        home = FLOW_IDS.get(fid, SIGN_IN)
+        slot = next((x for x in slots if (x if x == SIGN_IN else x[0]) == home), slots[0])
+        if slot == SIGN_IN:
+            found.append(fid)
+        elif fid not in per_flow[flow_at[slot]]:
+            per_flow[flow_at[slot]].append(fid)
     missed = [i for i in target.must if i not in found]
     allowed = set(target.must) | set(target.may)
     extra = [i for i in found if i not in allowed] + extra
+    for n, ids in sorted(per_flow.items()):
+        fl = target.flows[n]
+        missed += [fl.label(i) for i in fl.must if i not in ids]
+        ok_ids = set(fl.must) | set(fl.may)
+        extra += [fl.label(i) for i in ids if i not in ok_ids]
+        found += [fl.label(i) for i in ids]
+        if fl.incomplete:
+            inc = [f"{i.get('check', '')} {i.get('reason', '')}" for i in report.get("incomplete", [])]
+            if not any(re.search(fl.incomplete, x, re.I) for x in inc):
+                problems.append(f"{fl.flow} {fl.endpoint}: no incomplete entry matches /{fl.incomplete}/")
 
     if target.observe:
         obs = [o.get("summary", "") + " " + o.get("kind", "") for o in report.get("observations", [])]
@@ -387,6 +671,10 @@ def grade(target: Target, report: dict) -> tuple[list[str], list[str], list[str]
         if "deadline" in reason:
             problems.append(f"scan hit its deadline ({inc.get('check')})")
             break
+    if target.mode == "owned":
+        secret = target.owned.password
+        if secret and secret in json.dumps(report, ensure_ascii=False):
+            problems.append("the owned account's password appears in the report")
     return missed, extra, problems, sorted(found), endpoints
 
 
@@ -417,30 +705,34 @@ def start_proxy(target_port: int, rtt_ms: float, jitter_ms: float = 0) -> tuple[
 def scan(target: Target, keyhole: Path = KEYHOLE, extra_args: list[str] | None = None, rtt_ms: float = 0, jitter_ms: float = 0) -> Result:
     """Start the target, scan it once, stop it, grade the report. With `rtt_ms`, the scan goes
     through bench/latency_proxy.py, which adds that round trip (± `jitter_ms`)."""
-    with RunningTarget(target.name) as rt:
+    with RunningTarget(target.base, env=target.target_env(), log_name=target.name) as rt:
         try:
             rt.wait_ready(target.start_timeout)
         except RuntimeError as e:
-            return Result(target, False, list(target.must), [], [f"start: {e}"], [], 0.0, None)
+            return Result(target, False, target.expected, [], [f"start: {e}"], [], 0.0, None)
         url, proxy = rt.url, None
         if rtt_ms > 0:
             proxy, port = start_proxy(rt.port, rtt_ms, jitter_ms)
             url = f"http://127.0.0.1:{port}"
-        argv = [str(keyhole), "scan", url, "--format", "json", "-q", *(extra_args or [])]
+        argv = [str(keyhole), "scan", url, "--format", "json", "-q", *target.scan_args(), *(extra_args or [])]
         try:
-            m = run_measured(argv, SCAN_TIMEOUT)
+            m = run_measured(argv, SCAN_TIMEOUT, env=target.scan_env())
         finally:
             if proxy is not None:
                 proxy.terminate()
                 proxy.wait(timeout=5)
     if m.timed_out:
-        return Result(target, False, list(target.must), [], [f"scan did not end within {SCAN_TIMEOUT:.0f} s"], [], m.wall_s, None, m.cpu_s, m.max_rss_kib)
+        return Result(target, False, target.expected, [], [f"scan did not end within {SCAN_TIMEOUT:.0f} s"], [], m.wall_s, None, m.cpu_s, m.max_rss_kib)
+    stderr = m.stderr.decode(errors="replace")
+    leaked = target.mode == "owned" and target.owned.password in stderr
     try:
         report = json.loads(m.stdout)
     except ValueError:
-        err = m.stderr.decode(errors="replace").strip().splitlines()
-        return Result(target, False, list(target.must), [], [f"keyhole exit {m.returncode}, no JSON report ({' | '.join(err[-2:])})"], [], m.wall_s, None, m.cpu_s, m.max_rss_kib)
+        err = ["(stderr withheld: it holds the owned password)"] if leaked else stderr.strip().splitlines()
+        return Result(target, False, target.expected, [], [f"keyhole exit {m.returncode}, no JSON report ({' | '.join(err[-2:])})"], [], m.wall_s, None, m.cpu_s, m.max_rss_kib)
     missed, extra, problems, found, endpoints = grade(target, report)
+    if leaked:
+        problems.append("the owned account's password appears on keyhole's stderr")
     if m.returncode not in (0, 1):
         problems.append(f"keyhole exit {m.returncode}")
     requests = (report.get("stats") or {}).get("requests")
