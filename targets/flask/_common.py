@@ -22,3 +22,23 @@ def serve(app, *, debug=False):
         use_debugger=debug,
         threaded=True,
     )
+
+
+def lab_account():
+    """The tester's own account in the lab's owned mode, or None.
+
+    lab/run scans a target with a ``[target.owned]`` table a second time with
+    ``--username U --password-env KEYHOLE_LAB_PASSWORD``, and starts it with
+    ``KEYHOLE_LAB_USER=U`` and ``KEYHOLE_LAB_PASSWORD=P`` in its environment; the
+    target then creates that account with that password. Returns ``(username,
+    email, password)``: when U is an e-mail address it is both, otherwise the
+    e-mail address is ``U@example.com``.
+    """
+    import os
+
+    user = os.environ.get("KEYHOLE_LAB_USER", "").strip()
+    password = os.environ.get("KEYHOLE_LAB_PASSWORD", "")
+    if not user or not password:
+        return None
+    email = user if "@" in user else f"{user}@example.com"
+    return user, email.lower(), password
