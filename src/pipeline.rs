@@ -27,14 +27,12 @@ fn flow_reserve(scanner: &Scanner, discovery: &discover::Discovery) -> u32 {
     let mut r = 0usize;
     for f in &discovery.flows {
         r += match f.surface.flow {
-            Flow::PasswordReset => crate::probe::flows::MAX_RESET_REQUESTS,
+            // Enough for the throttle check to mean something; whatever the sign-ins leave
+            // unused goes to the reset sample too, up to its cap.
+            Flow::PasswordReset => checks::MIN_RESET_ATTEMPTS + 2,
             Flow::Registration => checks::REGISTRATION_GUESSES + 1,
             Flow::SignIn => 0,
         };
-        // Forms fetch a fresh token per request.
-        if f.surface.kind == crate::report::SurfaceKind::HtmlForm && f.surface.has_hidden {
-            r += r / 2;
-        }
     }
     let cfg = &scanner.cfg;
     if cfg.password.is_some() && cfg.username.is_some() && !cfg.skip.lockout {
@@ -118,6 +116,11 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
             discovery.example_accounts.clone(),
         );
         ctx.primary = i == 0 && !is_flow;
+        // The lockout test goes first: the volume probes repeat the owned account, and would
+        // lock it before the test could learn what its success looks like.
+        if ctx.primary {
+            ctx.lockout().await;
+        }
         for check in registry.iter().filter(|c| c.flow() == surface.flow) {
             scanner
                 .progress
@@ -145,6 +148,7 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
         observations.append(&mut ctx.observations);
     }
 
+    endpoints.extend(discovery.unprobed_flows.iter().map(|s| s.report()));
     for c in &discovery.created {
         observations.push(Observation {
             endpoint: c.endpoint.clone(),

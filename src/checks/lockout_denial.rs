@@ -67,7 +67,9 @@ fn judge(d: &crate::probe::flows::LockoutData, me: &str) -> (Verdict, Option<Str
             };
             return (Verdict::Pass, Some(summary));
         }
-        let threshold = d.changed_at.unwrap_or(failures);
+        // The failures answered as usual before the lock showed (the answer that showed it
+        // was refused already).
+        let threshold = d.changed_at.map_or(failures, |k| k.saturating_sub(1).max(1));
         let locked_until = if d.left_locked { until(d) } else { None };
         let left = if d.left_locked {
             match &locked_until {

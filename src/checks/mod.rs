@@ -20,6 +20,8 @@ mod verbose_error;
 
 /// Fewest attempts of a volume pattern before its silence means anything.
 pub use rate_limit_missing::MIN_ATTEMPTS as MIN_VOLUME_ATTEMPTS;
+/// Fewest answered reset requests before their silence means anything.
+pub use reset_missing::MIN_RESET_ATTEMPTS;
 
 use async_trait::async_trait;
 
@@ -182,8 +184,16 @@ impl<'a> EndpointCtx<'a> {
                 .progress
                 .step(&format!("probing registration on {}", self.label()));
             let host = self.prober.surface.url.host_str().unwrap_or("").to_string();
+            let id = self.prober.identifier();
+            let owned = self
+                .prober
+                .scanner
+                .cfg
+                .username
+                .as_deref()
+                .filter(|u| crate::probe::flows::fits(u, id));
             let mut guesses = candidates(
-                self.prober.scanner.cfg.username.as_deref(),
+                owned,
                 &self.example_accounts,
                 self.prober.identifier(),
                 &host,
@@ -241,8 +251,12 @@ impl<'a> EndpointCtx<'a> {
     pub async fn enumeration(&mut self) -> &EnumData {
         if self.enumeration.is_none() {
             let host = self.prober.surface.url.host_str().unwrap_or("").to_string();
+            // An owned account the lockout test left locked answers with its lock, not a
+            // rejection: it tells nothing about enumeration.
+            let locked = self.lockout.as_ref().is_some_and(|l| l.left_locked);
+            let owned = self.prober.scanner.cfg.username.as_deref().filter(|_| !locked);
             let cands = candidates(
-                self.prober.scanner.cfg.username.as_deref(),
+                owned,
                 &self.example_accounts,
                 self.prober.identifier(),
                 &host,

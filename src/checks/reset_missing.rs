@@ -69,7 +69,7 @@ impl Check for ResetMissing {
             answered.iter().filter_map(|a| a.status()).collect();
         Verdict::Found(
             FindingDraft::new(format!(
-                "{} password-reset requests from one client for random identifiers were all answered ({}), none throttled: anyone can send reset messages to any address as fast as they like",
+                "{} password-reset requests from one client were all answered ({}), none throttled: anyone can send reset messages to any address as fast as they like",
                 answered.len(),
                 statuses.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
             ))

@@ -26,13 +26,15 @@ pub fn says_taken(candidate: &Attempt, randoms: &[&Attempt]) -> bool {
     let Some(r) = candidate.response.as_ref() else {
         return false;
     };
-    let text = r.text();
-    let random_taken = randoms.iter().any(|a| TAKEN.is_match(&a.text()));
+    // Only what the candidate's answer says beyond the random ones' counts: a sign-up page's
+    // fixed "Already have an account? Sign in" is on every answer.
+    let references: Vec<String> = randoms.iter().map(|a| a.text()).collect();
+    let novel = super::verbose_error::novel_text(&r.text(), &references);
     let random_409 = randoms.iter().any(|a| a.status() == Some(409));
     let differs = randoms
         .iter()
         .all(|a| a.status() != Some(r.status) || a.norm != candidate.norm);
-    differs && ((TAKEN.is_match(&text) && !random_taken) || (r.status == 409 && !random_409))
+    differs && (TAKEN.is_match(&novel) || (r.status == 409 && !random_409))
 }
 
 #[async_trait]
@@ -125,6 +127,17 @@ mod tests {
         assert!(!says_taken(&r, &[&r]));
         // Every identifier "taken" is no signal.
         assert!(!says_taken(&c, &[&c]));
+        // A page's fixed text that says "already have an account" is on every answer.
+        let page = |extra: &str| {
+            answer(
+                200,
+                &format!("<form>{extra}<p>Already have an account? Sign in.</p></form>"),
+            )
+        };
+        let random = page("<li>This field is required.</li>");
+        let admin = page("<li>A user with that username already exists.</li><li>This field is required.</li>");
+        assert!(says_taken(&admin, &[&random]));
+        assert!(!says_taken(&random, &[&page("<li>This field is required.</li>")]));
         let conflict = answer(409, r#"{"error":"conflict"}"#);
         assert!(says_taken(&conflict, &[&r]));
     }

@@ -143,6 +143,12 @@ impl Check for ResetEnumeration {
         let Some(me) = owned_name else {
             return Verdict::Pass;
         };
+        if !crate::probe::flows::fits(&me, ctx.prober.identifier()) {
+            return Verdict::Incomplete(format!(
+                "the endpoint takes an e-mail address and --username {me} is not one, so the owned account could not be compared; pass the account's address to compare it"
+            ));
+        }
+        let d = ctx.reset.as_ref().expect("sampled above");
         if d.owned.is_empty() {
             return Verdict::Incomplete(match (&d.throttled, &d.stopped) {
                 (Some((n, _)), _) => format!("the endpoint throttled after {n} reset requests, before the owned account was asked"),

@@ -348,6 +348,7 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
     surface.framework = fw;
     let mut client = Client::new();
     // An undeclared route: its answer to an empty body names the field it wants.
+    let mut route_missing = false;
     if !lead.declared {
         let prober = Prober::new(scanner, &surface);
         let m0 = match prober
@@ -360,6 +361,7 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
             Ok(a) => a,
             Err(e) => return FlowOutcome::NotFlow(e.to_string()),
         };
+        route_missing = matches!(m0.status(), Some(404 | 405 | 410 | 501));
         let (user_field, _) = crate::discover::field_hints(&m0.text());
         if user_field != "username" || m0.text().to_ascii_lowercase().contains("username") {
             surface.username_field = user_field.clone();
@@ -432,7 +434,9 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
             surface.identifier = id;
             continue;
         }
-        if matches!(r1.status, 404 | 405 | 410 | 501) && !lead.declared {
+        // A 404 to an identifier where the route answered an empty body otherwise is the
+        // endpoint's own answer ("no account with that e-mail"), not a missing route.
+        if matches!(r1.status, 405 | 501) || (r1.status == 404 && route_missing) {
             return FlowOutcome::NotFlow(format!("answers {} to a probe", r1.status));
         }
         let mut normalizer = crate::analysis::normalize::Normalizer::new();

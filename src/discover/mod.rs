@@ -69,6 +69,9 @@ pub struct Discovery {
     pub created: Vec<flows::Created>,
     /// Flow endpoints found but not probed, with why (check id, reason).
     pub flow_incomplete: Vec<(String, String)>,
+    /// Flow endpoints confirmed but not probed further (an account was created, no safe
+    /// probe): listed in the report all the same.
+    pub unprobed_flows: Vec<Surface>,
 }
 
 /// A candidate sign-in surface before confirmation.
@@ -120,7 +123,12 @@ async fn confirm_flows(
     scanner: &Scanner,
     leads: &[flows::FlowLead],
     framework: Framework,
-) -> (Vec<Confirmed>, Vec<flows::Created>, Vec<(String, String)>) {
+) -> (
+    Vec<Confirmed>,
+    Vec<flows::Created>,
+    Vec<(String, String)>,
+    Vec<Surface>,
+) {
     use crate::report::Flow;
     let skip = scanner.cfg.skip;
     let one = |flow: Flow| async move {
@@ -130,8 +138,12 @@ async fn confirm_flows(
             .cloned()
             .collect();
         mine.sort_by_key(|l| (!l.declared, l.surface.source != SurfaceSource::OpenApi));
-        let mut out: (Option<Confirmed>, Option<flows::Created>, Option<(String, String)>) =
-            (None, None, None);
+        let mut out: (
+            Option<Confirmed>,
+            Option<flows::Created>,
+            Option<(String, String)>,
+            Option<Surface>,
+        ) = (None, None, None, None);
         let off = match flow {
             Flow::PasswordReset => skip.reset,
             Flow::Registration => skip.register,
@@ -154,11 +166,13 @@ async fn confirm_flows(
                     out.0 = Some(*c);
                     break;
                 }
-                flows::FlowOutcome::Created(_, c) => {
+                flows::FlowOutcome::Created(s, c) => {
                     out.1 = Some(*c);
+                    out.3 = Some(*s);
                     break;
                 }
                 flows::FlowOutcome::NoSafeProbe(s, why) => {
+                    out.3 = Some((*s).clone());
                     out.2 = Some((
                         "auth.user-enumeration.registration".into(),
                         format!("{}: {why}; registration enumeration cannot be observed safely there, so it was not tested", s.label()),
@@ -178,12 +192,14 @@ async fn confirm_flows(
     let mut confirmed = Vec::new();
     let mut created = Vec::new();
     let mut incomplete = Vec::new();
-    for (c, made, inc) in [r, g] {
+    let mut unprobed = Vec::new();
+    for (c, made, inc, s) in [r, g] {
         confirmed.extend(c);
         created.extend(made);
         incomplete.extend(inc);
+        unprobed.extend(s);
     }
-    (confirmed, created, incomplete)
+    (confirmed, created, incomplete, unprobed)
 }
 
 /// Find and confirm the sign-in surfaces of the target.
@@ -295,13 +311,15 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
             }
         }
     }
-    let (flows, created, flow_incomplete) = confirm_flows(scanner, &cx.flow_leads, framework).await;
+    let (flows, created, flow_incomplete, unprobed_flows) =
+        confirm_flows(scanner, &cx.flow_leads, framework).await;
     let mut examples = cx.examples;
     examples.dedup();
     Ok(Discovery {
         flows,
         created,
         flow_incomplete,
+        unprobed_flows,
         surfaces: confirmed,
         framework,
         example_accounts: examples,

@@ -13,7 +13,7 @@ use crate::scan::Role;
 
 /// Most requests one reset endpoint gets in a scan, confirmation included (SPEC: volume probes
 /// on a reset endpoint stay under 30 requests).
-pub const MAX_RESET_REQUESTS: usize = 29;
+pub const MAX_RESET_REQUESTS: usize = 27;
 /// Times the owned account and the random control are each asked for a reset.
 pub const OWNED_RESETS: usize = 3;
 /// Random identifiers asked one at a time beside them, for the timing comparison.
@@ -101,8 +101,13 @@ impl Prober<'_> {
             sent: confirmation.len(),
             ..ResetData::default()
         };
-        let owned = self.scanner.cfg.username.clone();
         let id = self.identifier();
+        let owned = self
+            .scanner
+            .cfg
+            .username
+            .clone()
+            .filter(|u| fits(u, id));
         // One at a time: the owned account, the control, the pool, shuffled.
         if let Some(me) = &owned {
             let control = self.scanner.random_account(id);
@@ -422,6 +427,11 @@ impl Prober<'_> {
         a.password = String::new();
         Ok(a)
     }
+}
+
+/// Whether the tester's account fits an identifier field: an e-mail field takes only addresses.
+pub fn fits(account: &str, id: crate::surface::Identifier) -> bool {
+    !id.is_email() || account.contains('@')
 }
 
 fn stop_reason(e: &ProbeError) -> String {

@@ -51,6 +51,9 @@ pub struct Client {
     pub contended_ms: Option<f64>,
     /// Waves sent so far (their numbers).
     waves: u32,
+    /// The hidden fields last sent on a reset or registration form (reused while the session
+    /// lasts: a token belongs to the session, not to one request).
+    last_hidden: Option<Vec<(String, String)>>,
 }
 
 impl Client {
@@ -165,7 +168,11 @@ impl<'a> Prober<'a> {
         if self.surface.kind != SurfaceKind::HtmlForm || !self.surface.has_hidden {
             return Ok(Vec::new());
         }
+        let flow = self.surface.flow != crate::report::Flow::SignIn;
         if let Some(h) = client.hidden.take() {
+            if flow {
+                client.last_hidden = Some(h.clone());
+            }
             return Ok(h);
         }
         let page = self
@@ -178,8 +185,13 @@ impl<'a> Prober<'a> {
             .engine
             .get_following(&page, Some(&*client.jar), 3)
             .await?;
-        self.form_hidden_from(&resp, &final_url)
-            .ok_or(ProbeError::FormGone)
+        let h = self
+            .form_hidden_from(&resp, &final_url)
+            .ok_or(ProbeError::FormGone)?;
+        if flow {
+            client.last_hidden = Some(h.clone());
+        }
+        Ok(h)
     }
 
     fn form_hidden_from(&self, resp: &Response, page: &url::Url) -> Option<Vec<(String, String)>> {
@@ -389,6 +401,16 @@ impl<'a> Prober<'a> {
             Ok(mut resp) => {
                 if self.surface.kind == SurfaceKind::HtmlForm && self.surface.has_hidden {
                     client.hidden = self.form_hidden_from(&resp, &req.url);
+                    // A reset or sign-up page that answers without its form (a redirect to a
+                    // "done" page): its session's token serves the next request too, unless
+                    // the answer refused the token.
+                    if client.hidden.is_none()
+                        && self.surface.flow != crate::report::Flow::SignIn
+                        && !matches!(resp.status, 403 | 419)
+                        && !crate::analysis::classify::has_csrf_text(&resp.text())
+                    {
+                        client.hidden = client.last_hidden.clone();
+                    }
                 }
                 if self.surface.kind == SurfaceKind::Digest {
                     if let Some(ch) = digest::parse_challenge(resp.headers_all("www-authenticate"))
