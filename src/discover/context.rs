@@ -78,8 +78,8 @@ pub struct Discovering<'a> {
     pub form_signatures: Vec<String>,
     /// Password-reset and registration candidates.
     pub flow_leads: Vec<super::flows::FlowLead>,
-    /// Pages linked as reset or sign-up pages, still to visit.
-    pub flow_pages: Vec<Url>,
+    /// Pages linked as reset or sign-up pages, with their flow, still to visit.
+    pub flow_pages: Vec<(crate::report::Flow, Url)>,
 }
 
 impl<'a> Discovering<'a> {
@@ -154,6 +154,12 @@ impl<'a> Discovering<'a> {
 
     /// Add a reset or registration lead, one per (flow, URL); a declared shape beats a probed one.
     pub fn push_flow(&mut self, lead: super::flows::FlowLead) {
+        self.scanner.progress.detail(&format!(
+            "{} lead: {} ({})",
+            lead.surface.flow.as_str(),
+            lead.surface.label(),
+            lead.surface.source.as_str()
+        ));
         let same = |l: &super::flows::FlowLead| {
             l.surface.flow == lead.surface.flow && {
                 let (mut a, mut b) = (l.surface.url.clone(), lead.surface.url.clone());

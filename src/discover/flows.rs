@@ -45,8 +45,8 @@ pub const FLOW_PATHS: &[(&str, Flow)] = &[
     ("/api/users", Flow::Registration),
 ];
 
-/// Most flow pages visited from links.
-const MAX_FLOW_PAGES: usize = 4;
+/// Most pages of one flow visited from links.
+const MAX_FLOW_PAGES_EACH: usize = 2;
 /// Most flow paths asked with POST.
 const MAX_FLOW_POSTS: usize = 8;
 
@@ -109,12 +109,25 @@ pub fn read_page(cx: &mut Discovering<'_>, url: &Url, resp: &Response) {
             declared: true,
         });
     }
-    for (_, link) in crate::discover::html::flow_links(&text, url) {
-        if cx.flow_pages.len() < MAX_FLOW_PAGES
-            && !cx.flow_pages.contains(&link)
+    for (flow, link) in crate::discover::html::flow_links(&text, url) {
+        // One page per flow and path shape: a wiki links its sign-up page from every page,
+        // with only the page name changing (`doku.php?id=X&do=register`).
+        let shape = |u: &Url| {
+            let mut keys: Vec<String> = u.query_pairs().map(|(k, _)| k.into_owned()).collect();
+            keys.sort();
+            let action: Vec<String> = u
+                .query_pairs()
+                .filter(|(k, _)| !matches!(k.as_ref(), "id" | "returnto" | "next" | "return" | "redirect"))
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            (u.path().to_string(), keys, action)
+        };
+        let same_flow = cx.flow_pages.iter().filter(|(f, _)| *f == flow).count();
+        if same_flow < MAX_FLOW_PAGES_EACH
+            && !cx.flow_pages.iter().any(|(f, u)| *f == flow && shape(u) == shape(&link))
             && cx.scanner.engine.same_origin(&link)
         {
-            cx.flow_pages.push(link);
+            cx.flow_pages.push((flow, link));
         }
     }
 }
@@ -185,8 +198,11 @@ pub async fn look(cx: &mut Discovering<'_>, wanted: &[Flow]) {
     };
     let mut visited = 0;
     while visited < cx.flow_pages.len() && !missing(cx).is_empty() {
-        let page = cx.flow_pages[visited].clone();
+        let (flow, page) = cx.flow_pages[visited].clone();
         visited += 1;
+        if !missing(cx).contains(&flow) {
+            continue;
+        }
         match cx.fetch(&page).await {
             Ok(Some(p)) => {
                 let resp = p.resp.clone();
@@ -206,6 +222,18 @@ pub async fn look(cx: &mut Discovering<'_>, wanted: &[Flow]) {
         .filter_map(|(p, f)| cx.under_base(p).map(|u| (u, *f)))
         .collect();
     let mut post_candidates: Vec<(Url, Flow)> = Vec::new();
+    let is_api = |u: &Url| {
+        (u.path().contains("/api/") || u.path().starts_with("/auth/"))
+            && !u.path().trim_end_matches('/').ends_with("/users")
+    };
+    // Where every unknown path answers with the same page, a GET of a well-known path tells
+    // nothing: only the API paths are asked, with POST.
+    let urls = if matches!(cx.catch_all, Some(super::context::CatchAll::Page { .. })) {
+        post_candidates.extend(urls.into_iter().filter(|(u, _)| is_api(u)));
+        Vec::new()
+    } else {
+        urls
+    };
     let width = cx.scanner.engine.concurrency();
     for chunk in urls.chunks(width) {
         let ahead: Vec<Url> = chunk.iter().map(|(u, _)| u.clone()).collect();
@@ -220,10 +248,9 @@ pub async fn look(cx: &mut Discovering<'_>, wanted: &[Flow]) {
                 Err(_) => return,
             };
             let resp = page.resp.clone();
-            let api_path = url.path().contains("/api/") || url.path().starts_with("/auth/");
             let collection = url.path().trim_end_matches('/').ends_with("/users");
             if page.catch_all || matches!(resp.status, 404 | 410) {
-                if api_path && !collection {
+                if is_api(url) {
                     post_candidates.push((url.clone(), *flow));
                 }
                 continue;
@@ -386,6 +413,12 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
                 match prober.attempt(&mut client, &p.0, p.1, &[]).await {
                     Ok(a) => {
                         if let Some(r) = &a.response {
+                            if !lead.declared && r.is_html() {
+                                return FlowOutcome::NotFlow(format!(
+                                    "answers an HTML page ({}) to a JSON probe",
+                                    r.status
+                                ));
+                            }
                             if looks_created(r, &surface) {
                                 let created = Created {
                                     endpoint: surface.label(),
@@ -436,6 +469,11 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
         }
         // A 404 to an identifier where the route answered an empty body otherwise is the
         // endpoint's own answer ("no account with that e-mail"), not a missing route.
+        // A route found by probing is an API: an HTML page there is the site's page for any
+        // path, not an answer to the request (forms are found as forms).
+        if !lead.declared && r1.is_html() {
+            return FlowOutcome::NotFlow(format!("answers an HTML page ({}) to a JSON probe", r1.status));
+        }
         if matches!(r1.status, 405 | 501) || (r1.status == 404 && route_missing) {
             return FlowOutcome::NotFlow(format!("answers {} to a probe", r1.status));
         }
@@ -445,7 +483,9 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
         normalizer.learn(&b1, &b2);
         let n1 = normalizer.normalize(&t1, &[&answers[0].account]);
         let n2 = normalizer.normalize(&r2.text(), &[&answers[1].account]);
-        let throttled = |r: &Response| classify(r, None).is_throttled();
+        // Only a throttle status counts here: reset and sign-up pages often carry help text
+        // about limits ("you can only ask for a reset every hour").
+        let throttled = |r: &Response| matches!(r.status, 429 | 423) || (r.status == 503 && classify(r, None).is_throttled());
         if throttled(r1) || throttled(r2) {
             return FlowOutcome::NotFlow(format!(
                 "throttled while confirming ({} then {})",
