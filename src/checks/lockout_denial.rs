@@ -59,7 +59,7 @@ fn judge(d: &crate::probe::flows::LockoutData, me: &str) -> (Verdict, Option<Str
         if !d.locked {
             let summary = match &d.random_after {
                 Some(r) if r.is_throttled() => format!(
-                    "after {failures} failed sign-ins on {me} the correct password was refused, but so was a random account from a fresh client: the limit is on this address, not the account; the account was not left locked"
+                    "after {failures} failed sign-ins on {me}, a random account from a fresh client was refused too: the limit is on this address, so whether the account itself locks could not be told; the real password was not tried again"
                 ),
                 _ => format!(
                     "{failures} failed sign-ins on {me} did not lock it: the correct password still signed in from a fresh client; the account was not left locked"

@@ -492,7 +492,14 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
                 r1.status, r2.status
             ));
         }
-        if r1.status != r2.status || n1 != n2 {
+        // A declared endpoint (a form, an OpenAPI operation) needs only the same kind of
+        // answer twice; a probed one must answer exactly alike (after normalisation).
+        let alike = if lead.declared {
+            crate::analysis::classify::Signature::of(r1).matches(r2)
+        } else {
+            n1 == n2
+        };
+        if r1.status != r2.status || !alike {
             return FlowOutcome::NotFlow(format!(
                 "answers are not stable ({} then {})",
                 r1.status, r2.status

@@ -239,48 +239,17 @@ impl Prober<'_> {
 
     /// The lockout test on the owned account (`--username` with `--password-env`): sign in
     /// once with the real password (what success looks like), fail on the account from one
-    /// client until its answer changes, then the real password from a fresh client; if that is
-    /// refused, a random account from a fresh client (a lock on the address refuses it too),
-    /// and, after a short lock, the real password once more to see whether it lifted.
+    /// client until its answer changes, then ask with a random account from a fresh client (a
+    /// limit on the address refuses that too, and then nothing more is learned), then the real
+    /// password from a fresh client; after a short lock, the real password once more to see
+    /// whether it lifted. It runs before any other probe of the sign-in, so that no earlier
+    /// failure counts against it.
     pub async fn test_lockout(&self, password: &Secret) -> LockoutData {
         let mut data = LockoutData::default();
         let Some(me) = self.scanner.cfg.username.clone() else {
             data.not_run = Some("needs --username".into());
             return data;
         };
-        // Is this address throttled right now (by the probes before)? Then nothing can be
-        // learned until it lifts.
-        let mut probe_client = Client::new();
-        let random = self.scanner.random_account(self.identifier());
-        match self.attempt(&mut probe_client, &random, Role::Random, &[]).await {
-            Ok(a) if a.is_throttled() => {
-                let wait = a
-                    .response
-                    .as_ref()
-                    .and_then(retry_after_s)
-                    .filter(|s| *s <= 65 && self.scanner.engine.time_left().as_secs_f64() > *s as f64 + 20.0);
-                match wait {
-                    Some(s) => {
-                        self.scanner.progress.step(&format!(
-                            "lockout test: waiting {s} s for the sign-in throttle on this address to lift"
-                        ));
-                        tokio::time::sleep(std::time::Duration::from_secs(s + 1)).await;
-                    }
-                    None => {
-                        data.not_run = Some(format!(
-                            "the sign-in was throttling this address after the earlier probes ({}), so a lockout could not be told apart; run again later with --skip reset --skip register, or against a fresh instance",
-                            a.status().map(|s| s.to_string()).unwrap_or_default()
-                        ));
-                        return data;
-                    }
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                data.not_run = Some(stop_reason(&e));
-                return data;
-            }
-        }
         let mut fresh = Client::new();
         let first = match self.sign_in_real(&mut fresh, &me, password).await {
             Ok(a) => a,
@@ -336,6 +305,18 @@ impl Prober<'_> {
                 break;
             }
         }
+        // Is the address blocked now (a limit on this client, not the account)? A random
+        // account from a fresh client tells, before the real password is tried again.
+        let mut other = Client::new();
+        let random = self.scanner.random_account(self.identifier());
+        if let Ok(a) = self.attempt(&mut other, &random, Role::Random, &[]).await {
+            let address_blocked = a.is_throttled();
+            data.random_after = Some(a);
+            if address_blocked {
+                data.checked_at = Some(chrono::Utc::now());
+                return data;
+            }
+        }
         let mut fresh = Client::new();
         let after = match self.sign_in_real(&mut fresh, &me, password).await {
             Ok(a) => a,
@@ -360,16 +341,6 @@ impl Prober<'_> {
         data.checked_at = Some(chrono::Utc::now());
         if !refused {
             return data;
-        }
-        // A random account from a fresh client: refused as well, the lock is on the address.
-        let mut other = Client::new();
-        let random = self.scanner.random_account(self.identifier());
-        if let Ok(a) = self.attempt(&mut other, &random, Role::Random, &[]).await {
-            let address_locked = a.is_throttled();
-            data.random_after = Some(a);
-            if address_locked {
-                return data;
-            }
         }
         data.locked = true;
         data.left_locked = true;
