@@ -20,9 +20,9 @@ pub enum ScanError {
     Engine(HttpError),
 }
 
-/// Requests the reset and registration endpoints and the lockout test will want, kept back
-/// from the sign-ins' share of the budget.
-fn flow_reserve(scanner: &Scanner, discovery: &discover::Discovery) -> u32 {
+/// Requests the reset and registration endpoints will want, kept back from the sign-ins' share
+/// of the budget (the lockout test runs first on the sign-in, from the sign-in's own share).
+fn flow_reserve(discovery: &discover::Discovery) -> u32 {
     use crate::report::Flow;
     let mut r = 0usize;
     for f in &discovery.flows {
@@ -34,10 +34,7 @@ fn flow_reserve(scanner: &Scanner, discovery: &discover::Discovery) -> u32 {
             Flow::SignIn => 0,
         };
     }
-    let cfg = &scanner.cfg;
-    if cfg.password.is_some() && cfg.username.is_some() && !cfg.skip.lockout {
-        r += crate::probe::flows::LOCKOUT_FAILURES + 5;
-    }
+    // The lockout test runs first on the sign-in, from the sign-in's own share.
     r as u32
 }
 
@@ -78,7 +75,7 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
     let mut endpoints = Vec::new();
 
     // The account flows come after the sign-ins; what they need is set aside first.
-    let flow_reserve = flow_reserve(&scanner, &discovery);
+    let flow_reserve = flow_reserve(&discovery);
     let all: Vec<&discover::Confirmed> = discovery
         .surfaces
         .iter()
