@@ -20,6 +20,80 @@ pub enum ScanError {
     Engine(HttpError),
 }
 
+/// Requests kept back for a reset endpoint found during discovery.
+const RESET_FLOOR: usize = 10;
+
+/// What probing the endpoints gathered for the report.
+#[derive(Default)]
+struct Collected {
+    findings: Vec<Finding>,
+    incomplete: Vec<Incomplete>,
+    observations: Vec<Observation>,
+    endpoints: Vec<crate::report::EndpointReport>,
+}
+
+/// Probe one confirmed endpoint with the checks of its flow, leaving `leave` requests of the
+/// budget for the endpoints after it. `primary`: the first sign-in (the lockout test's).
+async fn probe_endpoint(
+    scanner: &Scanner,
+    registry: &[Box<dyn checks::Check>],
+    discovery: &discover::Discovery,
+    confirmed: &discover::Confirmed,
+    leave: u32,
+    primary: bool,
+    out: &mut Collected,
+) {
+    let surface = &confirmed.surface;
+    out.endpoints.push(surface.report());
+    let mut prober = Prober::new(scanner, surface);
+    prober.leave_for_others = leave;
+    prober.model = Some(confirmed.model.clone());
+    prober.normalizer = confirmed.normalizer.clone();
+    let usual: Vec<f64> = confirmed
+        .confirmation
+        .iter()
+        .filter(|a| a.class == crate::analysis::classify::Class::Rejected && a.ms.is_finite())
+        .map(|a| a.ms)
+        .collect();
+    prober.base_ms = crate::analysis::stats::median(&usual);
+    let mut ctx = EndpointCtx::new(
+        prober,
+        confirmed.confirmation.clone(),
+        discovery.example_accounts.clone(),
+    );
+    ctx.primary = primary && surface.flow == crate::report::Flow::SignIn;
+    // The lockout test goes first: the volume probes repeat the owned account, and would
+    // lock it before the test could learn what its success looks like.
+    if ctx.primary {
+        ctx.lockout().await;
+    }
+    for check in registry.iter().filter(|c| c.flow() == surface.flow) {
+        scanner
+            .progress
+            .detail(&format!("check {} on {}", check.id(), surface.label()));
+        match check.run(&mut ctx).await {
+            Verdict::Pass => {}
+            Verdict::Found(d) => out.findings.push(Finding {
+                id: check.id().to_string(),
+                severity: check.severity(),
+                category: check.category(),
+                endpoint: surface.label(),
+                title: check.title().to_string(),
+                summary: d.summary,
+                remediation: remediation::text(check.id(), surface.framework),
+                confidence: d.confidence,
+                evidence: d.evidence,
+                details: d.details,
+            }),
+            Verdict::Incomplete(reason) => out.incomplete.push(Incomplete {
+                check: check.id().to_string(),
+                reason: format!("{}: {reason}", surface.label()),
+            }),
+        }
+    }
+    out.observations.append(&mut ctx.observations);
+}
+
 /// Requests the reset and registration endpoints will want, kept back from the sign-ins' share
 /// of the budget (the lockout test runs first on the sign-in, from the sign-in's own share).
 fn flow_reserve(discovery: &discover::Discovery) -> u32 {
@@ -27,9 +101,9 @@ fn flow_reserve(discovery: &discover::Discovery) -> u32 {
     let mut r = 0usize;
     for f in &discovery.flows {
         r += match f.surface.flow {
-            // Enough for the throttle check to mean something; whatever the sign-ins leave
-            // unused goes to the reset sample too, up to its cap.
-            Flow::PasswordReset => checks::MIN_RESET_ATTEMPTS + 2,
+            // A floor: the sign-ins' own reserves (the header-bypass probe's, when nothing
+            // throttled) usually leave the reset sample its full 27; the v1 checks come first.
+            Flow::PasswordReset => RESET_FLOOR,
             Flow::Registration => checks::REGISTRATION_GUESSES + 1,
             Flow::SignIn => 0,
         };
@@ -69,81 +143,33 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
     };
 
     let registry = checks::registry();
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut incomplete: Vec<Incomplete> = Vec::new();
-    let mut observations: Vec<Observation> = Vec::new();
-    let mut endpoints = Vec::new();
+    let mut out = Collected::default();
 
-    // The account flows come after the sign-ins; what they need is set aside first.
+    // The sign-ins first, keeping the flows' share of the budget back.
     let flow_reserve = flow_reserve(&discovery);
-    let all: Vec<&discover::Confirmed> = discovery
-        .surfaces
-        .iter()
-        .chain(discovery.flows.iter())
-        .collect();
-    let n = all.len() as u32;
-    for (i, confirmed) in all.iter().enumerate() {
-        let surface = &confirmed.surface;
-        endpoints.push(surface.report());
-        let mut prober = Prober::new(&scanner, surface);
-        // Share what is left of the budget evenly with the sign-ins still to come, keeping the
-        // flows' share back.
-        let sign_ins_later = discovery.surfaces.len().saturating_sub(i + 1) as u32;
-        let is_flow = surface.flow != crate::report::Flow::SignIn;
-        let reserve = if is_flow { 0 } else { flow_reserve };
-        let left = scanner.engine.requests_left().saturating_sub(reserve);
-        prober.leave_for_others = if is_flow {
-            let later = n - 1 - i as u32;
-            scanner.engine.requests_left() * later / (later + 1)
-        } else {
-            left * sign_ins_later / (sign_ins_later + 1) + reserve
-        };
-        prober.model = Some(confirmed.model.clone());
-        prober.normalizer = confirmed.normalizer.clone();
-        let usual: Vec<f64> = confirmed
-            .confirmation
-            .iter()
-            .filter(|a| a.class == crate::analysis::classify::Class::Rejected && a.ms.is_finite())
-            .map(|a| a.ms)
-            .collect();
-        prober.base_ms = crate::analysis::stats::median(&usual);
-        let mut ctx = EndpointCtx::new(
-            prober,
-            confirmed.confirmation.clone(),
-            discovery.example_accounts.clone(),
-        );
-        ctx.primary = i == 0 && !is_flow;
-        // The lockout test goes first: the volume probes repeat the owned account, and would
-        // lock it before the test could learn what its success looks like.
-        if ctx.primary {
-            ctx.lockout().await;
-        }
-        for check in registry.iter().filter(|c| c.flow() == surface.flow) {
-            scanner
-                .progress
-                .detail(&format!("check {} on {}", check.id(), surface.label()));
-            match check.run(&mut ctx).await {
-                Verdict::Pass => {}
-                Verdict::Found(d) => findings.push(Finding {
-                    id: check.id().to_string(),
-                    severity: check.severity(),
-                    category: check.category(),
-                    endpoint: surface.label(),
-                    title: check.title().to_string(),
-                    summary: d.summary,
-                    remediation: remediation::text(check.id(), surface.framework),
-                    confidence: d.confidence,
-                    evidence: d.evidence,
-                    details: d.details,
-                }),
-                Verdict::Incomplete(reason) => incomplete.push(Incomplete {
-                    check: check.id().to_string(),
-                    reason: format!("{}: {reason}", surface.label()),
-                }),
-            }
-        }
-        observations.append(&mut ctx.observations);
+    let n = discovery.surfaces.len();
+    for (i, confirmed) in discovery.surfaces.iter().enumerate() {
+        let later = (n - 1 - i) as u32;
+        let left = scanner.engine.requests_left().saturating_sub(flow_reserve);
+        let leave = left * later / (later + 1) + flow_reserve;
+        probe_endpoint(&scanner, &registry, &discovery, confirmed, leave, i == 0, &mut out).await;
     }
+    // Then the flows: those found on the way, then, with what the sign-ins left, the
+    // well-known flow paths asked blind.
+    let mut discovery = discovery;
+    discover::late_flows(&scanner, &mut discovery).await;
+    let n = discovery.flows.len();
+    for (i, confirmed) in discovery.flows.iter().enumerate() {
+        let later = (n - 1 - i) as u32;
+        let leave = scanner.engine.requests_left() * later / (later + 1);
+        probe_endpoint(&scanner, &registry, &discovery, confirmed, leave, false, &mut out).await;
+    }
+    let Collected {
+        mut findings,
+        mut incomplete,
+        mut observations,
+        mut endpoints,
+    } = out;
 
     endpoints.extend(discovery.unprobed_flows.iter().map(|s| s.report()));
     for c in &discovery.created {
@@ -171,8 +197,8 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
             reason: reason.clone(),
         });
     }
-    let tested = !discovery.surfaces.is_empty();
-    if !tested {
+    let tested = !discovery.surfaces.is_empty() || !discovery.flows.is_empty();
+    if discovery.surfaces.is_empty() {
         incomplete.push(Incomplete {
             check: "discovery".into(),
             reason: format!(

@@ -186,16 +186,18 @@ fn probed(url: Url, flow: Flow) -> FlowLead {
     }
 }
 
-/// Look for the flows still missing: the pages linked as reset or sign-up pages, then the
-/// well-known paths with GET, then the API paths among them with POST.
-pub async fn look(cx: &mut Discovering<'_>, wanted: &[Flow]) {
-    let missing = |cx: &Discovering<'_>| -> Vec<Flow> {
-        wanted
-            .iter()
-            .copied()
-            .filter(|f| !cx.flow_leads.iter().any(|l| l.surface.flow == *f))
-            .collect()
-    };
+/// The wanted flows that have no lead yet.
+fn missing(cx: &Discovering<'_>, wanted: &[Flow]) -> Vec<Flow> {
+    wanted
+        .iter()
+        .copied()
+        .filter(|f| !cx.flow_leads.iter().any(|l| l.surface.flow == *f))
+        .collect()
+}
+
+/// Visit the pages linked as reset or sign-up pages (their forms become leads).
+pub async fn visit_linked(cx: &mut Discovering<'_>, wanted: &[Flow]) {
+    let missing = |cx: &Discovering<'_>| missing(cx, wanted);
     let mut visited = 0;
     while visited < cx.flow_pages.len() && !missing(cx).is_empty() {
         let (flow, page) = cx.flow_pages[visited].clone();
@@ -212,6 +214,12 @@ pub async fn look(cx: &mut Discovering<'_>, wanted: &[Flow]) {
             Err(_) => return,
         }
     }
+}
+
+/// Ask the well-known flow paths of the flows still missing: with GET (a form there is a lead,
+/// a 405 a route), then the API paths among them with an empty POST.
+pub async fn probe_paths(cx: &mut Discovering<'_>, wanted: &[Flow]) {
+    let missing = |cx: &Discovering<'_>| missing(cx, wanted);
     let still = missing(cx);
     if still.is_empty() {
         return;

@@ -72,6 +72,8 @@ pub struct Discovery {
     /// Flow endpoints confirmed but not probed further (an account was created, no safe
     /// probe): listed in the report all the same.
     pub unprobed_flows: Vec<Surface>,
+    /// How the site answers a path that cannot exist (for the late flow discovery).
+    pub catch_all: Option<context::CatchAll>,
 }
 
 /// A candidate sign-in surface before confirmation.
@@ -112,6 +114,51 @@ impl Lead {
             },
         }
     }
+}
+
+/// Fewest requests left after the sign-ins for asking the well-known flow paths blind.
+pub const LATE_FLOW_MIN: u32 = 40;
+
+/// After the sign-ins: ask the well-known paths of the flows still missing, with what the
+/// sign-ins left of the budget, and confirm what they turn up.
+pub async fn late_flows(scanner: &Scanner, d: &mut Discovery) {
+    use crate::report::Flow;
+    let skip = scanner.cfg.skip;
+    let have = |f: Flow| {
+        d.flows.iter().any(|c| c.surface.flow == f) || d.unprobed_flows.iter().any(|s| s.flow == f)
+    };
+    let wanted: Vec<Flow> = [
+        (Flow::PasswordReset, skip.reset),
+        (Flow::Registration, skip.register),
+    ]
+    .into_iter()
+    .filter(|(f, off)| !off && !have(*f))
+    .map(|(f, _)| f)
+    .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    if scanner.engine.requests_left() < LATE_FLOW_MIN {
+        d.flow_incomplete.push((
+            "discovery".into(),
+            format!(
+                "password-reset and registration endpoints were looked for only in the pages, links and OpenAPI document discovery read: the sign-ins used the request budget ({} requests left), so the well-known reset and sign-up paths were not asked; raise --max-requests to look there too",
+                scanner.engine.requests_left()
+            ),
+        ));
+        return;
+    }
+    scanner
+        .progress
+        .step("looking for password-reset and registration endpoints");
+    let mut cx = Discovering::new(scanner);
+    cx.catch_all = d.catch_all.clone();
+    flows::probe_paths(&mut cx, &wanted).await;
+    let (c, made, inc, unprobed) = confirm_flows(scanner, &cx.flow_leads, d.framework).await;
+    d.flows.extend(c);
+    d.created.extend(made);
+    d.flow_incomplete.extend(inc);
+    d.unprobed_flows.extend(unprobed);
 }
 
 /// Most leads of one flow tried when confirming.
@@ -320,6 +367,7 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
         created,
         flow_incomplete,
         unprobed_flows,
+        catch_all: cx.catch_all.clone(),
         surfaces: confirmed,
         framework,
         example_accounts: examples,

@@ -1,7 +1,7 @@
-//! Password-reset and registration pages and routes (the account flows beyond sign-in): the
-//! pages other pages link as "Forgot password?" or "Sign up", then the well-known flow paths
-//! with GET, then the API ones among them with an empty POST. Runs last, once the sign-in
-//! sources had their share of the budget, and only for the flows not skipped.
+//! Password-reset and registration pages (the account flows beyond sign-in): the pages other
+//! pages link as "Forgot password?" or "Sign up". Runs last, and only for the flows not
+//! skipped. The well-known flow paths are asked later, with what the sign-ins leave of the
+//! budget ([`crate::discover::late_flows`]).
 
 use async_trait::async_trait;
 
@@ -30,6 +30,6 @@ impl Source for FlowPaths {
         if wanted.is_empty() {
             return;
         }
-        flows::look(cx, &wanted).await;
+        flows::visit_linked(cx, &wanted).await;
     }
 }
