@@ -32,21 +32,22 @@ struct Collected {
     endpoints: Vec<crate::report::EndpointReport>,
 }
 
-/// Probe one confirmed endpoint with the checks of its flow, leaving `leave` requests of the
-/// budget for the endpoints after it. `primary`: the first sign-in (the lockout test's).
+/// Probe one confirmed endpoint with the checks of its flow, leaving `leave.0` requests of the
+/// budget for the endpoints after it, `leave.1` of them for the account flows. `primary`: the
+/// first sign-in (the lockout test's).
 async fn probe_endpoint(
     scanner: &Scanner,
     registry: &[Box<dyn checks::Check>],
     discovery: &discover::Discovery,
     confirmed: &discover::Confirmed,
-    leave: u32,
+    leave: (u32, u32),
     primary: bool,
     out: &mut Collected,
 ) {
     let surface = &confirmed.surface;
     out.endpoints.push(surface.report());
     let mut prober = Prober::new(scanner, surface);
-    prober.leave_for_others = leave;
+    (prober.leave_for_others, prober.flow_share) = leave;
     prober.model = Some(confirmed.model.clone());
     prober.normalizer = confirmed.normalizer.clone();
     let usual: Vec<f64> = confirmed
@@ -152,7 +153,16 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
         let later = (n - 1 - i) as u32;
         let left = scanner.engine.requests_left().saturating_sub(flow_reserve);
         let leave = left * later / (later + 1) + flow_reserve;
-        probe_endpoint(&scanner, &registry, &discovery, confirmed, leave, i == 0, &mut out).await;
+        probe_endpoint(
+            &scanner,
+            &registry,
+            &discovery,
+            confirmed,
+            (leave, flow_reserve),
+            i == 0,
+            &mut out,
+        )
+        .await;
     }
     // Then the flows: those found on the way, then, with what the sign-ins left, the
     // well-known flow paths asked blind.
@@ -162,7 +172,16 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
     for (i, confirmed) in discovery.flows.iter().enumerate() {
         let later = (n - 1 - i) as u32;
         let leave = scanner.engine.requests_left() * later / (later + 1);
-        probe_endpoint(&scanner, &registry, &discovery, confirmed, leave, false, &mut out).await;
+        probe_endpoint(
+            &scanner,
+            &registry,
+            &discovery,
+            confirmed,
+            (leave, 0),
+            false,
+            &mut out,
+        )
+        .await;
     }
     let Collected {
         mut findings,

@@ -379,12 +379,14 @@ impl Prober<'_> {
             let more = if data.serial.is_some() { 8 } else { 0 };
             layout(subjects, (width / 2).max(1), width, more)
         };
+        // Confirming a suspect may use the account flows' share of the budget: the sign-in's
+        // findings come first, and the flows get what the volume probes leave unused.
         self.run_waves(
             client,
             waves,
             &control_name,
             owned.as_deref(),
-            reserve,
+            reserve.saturating_sub(self.flow_share),
             &mut data,
         )
         .await;

@@ -139,6 +139,9 @@ pub struct Prober<'a> {
     pub normalizer: Normalizer,
     /// Requests this surface must leave for the surfaces scanned after it.
     pub leave_for_others: u32,
+    /// The part of `leave_for_others` kept for the account flows (a suspect's confirmation
+    /// may use it).
+    pub flow_share: u32,
     /// The endpoint's usual rejection time in ms, measured before any volume probe.
     pub base_ms: Option<f64>,
 }
@@ -151,6 +154,7 @@ impl<'a> Prober<'a> {
             model: None,
             normalizer: Normalizer::new(),
             leave_for_others: 0,
+            flow_share: 0,
             base_ms: None,
         }
     }
