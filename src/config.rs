@@ -437,11 +437,7 @@ impl ScanConfig {
         let password = match &o.password_env {
             None => None,
             Some(var) => {
-                if var.is_empty()
-                    || !var
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_')
-                {
+                if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                     return Err(ConfigError::PasswordEnvName(var.chars().take(40).collect()));
                 }
                 if o.username.is_none() {

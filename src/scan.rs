@@ -43,7 +43,9 @@ pub enum SafetyError {
     AttemptCap(String, u32),
     #[error("the real password was already sent {0} times (the safety cap)")]
     RealSignIns(u32),
-    #[error("no password reset is ever sent for '{0}': only random identifiers and --username get one")]
+    #[error(
+        "no password reset is ever sent for '{0}': only random identifiers and --username get one"
+    )]
     GuessedReset(String),
 }
 
@@ -234,10 +236,12 @@ mod tests {
     use super::*;
 
     fn scanner(username: Option<&str>) -> Scanner {
-        let mut o = crate::config::Overrides::default();
-        o.username = username.map(str::to_string);
-        let cfg = ScanConfig::build("http://127.0.0.1:9", o, Verbosity::Quiet, false)
-            .expect("a config");
+        let o = crate::config::Overrides {
+            username: username.map(str::to_string),
+            ..Default::default()
+        };
+        let cfg =
+            ScanConfig::build("http://127.0.0.1:9", o, Verbosity::Quiet, false).expect("a config");
         let engine = Engine::new(
             &cfg.target,
             crate::http::EngineConfig {
@@ -266,7 +270,11 @@ mod tests {
         ));
         // A made-up name that is not one of the scan's randoms is a guess.
         assert!(s
-            .charge_flow(Flow::PasswordReset, "abcdefgh12@example.invalid", Role::Random)
+            .charge_flow(
+                Flow::PasswordReset,
+                "abcdefgh12@example.invalid",
+                Role::Random
+            )
             .is_err());
         for _ in 0..3 {
             assert!(s

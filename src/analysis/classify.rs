@@ -143,7 +143,7 @@ static EMAIL_OR_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A validator that refuses the reserved domain of a random address (RFC 6761 names).
 static RESERVED_DOMAIN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)special-use|reserved (domain )?name|domain name .{0,80}(does not exist|is not valid|not allowed)|does not accept e-?mail|after the @|\.invalid\b.{0,40}(not|invalid)")
+    Regex::new(r"(?i)special-use|reserved (domain )?name|domain name .{0,80}(does not exist|is not valid|not allowed)|does not accept e-?mail|after the @|\.invalid\b.{0,40}(not|invalid)|e-?mail domain (is )?(not|un)(accepted|allowed|permitted|supported|valid)|domain (is )?not (accepted|allowed|permitted|supported)")
         .expect("valid regex")
 });
 

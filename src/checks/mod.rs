@@ -8,9 +8,9 @@
 mod debug_exposure;
 mod ip_header_bypass;
 mod lockout_denial;
-mod reset_missing;
 mod no_retry_after;
 mod rate_limit_missing;
+mod reset_missing;
 mod spraying_unthrottled;
 mod user_enumeration_registration;
 mod user_enumeration_reset;
@@ -27,9 +27,9 @@ use async_trait::async_trait;
 
 use crate::probe::enumeration::{candidates, EnumData};
 use crate::probe::flows::{LockoutData, RegistrationData, ResetData};
-use crate::report::Flow;
 use crate::probe::throttle::ThrottleData;
 use crate::probe::{Attempt, Client, Prober};
+use crate::report::Flow;
 use crate::report::{Category, Confidence, Evidence, Observation, Severity};
 
 /// What a check concluded on one endpoint.
@@ -216,10 +216,10 @@ impl<'a> EndpointCtx<'a> {
         }
         let password = cfg.password.clone()?;
         if self.lockout.is_none() {
-            self.prober
-                .scanner
-                .progress
-                .step(&format!("testing lockout of the owned account on {}", self.label()));
+            self.prober.scanner.progress.step(&format!(
+                "testing lockout of the owned account on {}",
+                self.label()
+            ));
             let data = self.prober.test_lockout(&password).await;
             self.lockout = Some(data);
         }
@@ -254,7 +254,13 @@ impl<'a> EndpointCtx<'a> {
             // An owned account the lockout test left locked answers with its lock, not a
             // rejection: it tells nothing about enumeration.
             let locked = self.lockout.as_ref().is_some_and(|l| l.left_locked);
-            let owned = self.prober.scanner.cfg.username.as_deref().filter(|_| !locked);
+            let owned = self
+                .prober
+                .scanner
+                .cfg
+                .username
+                .as_deref()
+                .filter(|_| !locked);
             let cands = candidates(
                 owned,
                 &self.example_accounts,

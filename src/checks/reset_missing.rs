@@ -62,7 +62,10 @@ impl Check for ResetMissing {
             return Verdict::Incomplete(format!(
                 "only {} reset requests were answered{}",
                 answered.len(),
-                d.stopped.as_ref().map(|s| format!(" ({s})")).unwrap_or_default()
+                d.stopped
+                    .as_ref()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default()
             ));
         }
         let statuses: std::collections::BTreeSet<u16> =

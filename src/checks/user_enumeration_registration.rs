@@ -135,9 +135,14 @@ mod tests {
             )
         };
         let random = page("<li>This field is required.</li>");
-        let admin = page("<li>A user with that username already exists.</li><li>This field is required.</li>");
+        let admin = page(
+            "<li>A user with that username already exists.</li><li>This field is required.</li>",
+        );
         assert!(says_taken(&admin, &[&random]));
-        assert!(!says_taken(&random, &[&page("<li>This field is required.</li>")]));
+        assert!(!says_taken(
+            &random,
+            &[&page("<li>This field is required.</li>")]
+        ));
         let conflict = answer(409, r#"{"error":"conflict"}"#);
         assert!(says_taken(&conflict, &[&r]));
     }

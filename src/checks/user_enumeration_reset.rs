@@ -48,7 +48,12 @@ fn shape(a: &Attempt) -> Option<(u16, String, String)> {
 
 /// The owned account's answers against random identifiers' (status, body, redirect).
 fn response_difference(d: &ResetData) -> Option<String> {
-    let owned: Vec<_> = d.owned.iter().filter(|a| !a.is_throttled()).filter_map(shape).collect();
+    let owned: Vec<_> = d
+        .owned
+        .iter()
+        .filter(|a| !a.is_throttled())
+        .filter_map(shape)
+        .collect();
     let randoms: Vec<_> = d
         .randoms
         .iter()
@@ -69,11 +74,18 @@ fn response_difference(d: &ResetData) -> Option<String> {
         return None;
     }
     Some(if first.0 != r0.0 {
-        format!("status {} for the owned account, {} for random ones", first.0, r0.0)
+        format!(
+            "status {} for the owned account, {} for random ones",
+            first.0, r0.0
+        )
     } else if first.2 != r0.2 {
         format!(
             "a redirect to {} for the owned account, {} for random ones",
-            if first.2.is_empty() { "nowhere" } else { &first.2 },
+            if first.2.is_empty() {
+                "nowhere"
+            } else {
+                &first.2
+            },
             if r0.2.is_empty() { "nowhere" } else { &r0.2 }
         )
     } else {
@@ -228,7 +240,9 @@ mod tests {
         assert!(says_no_account(r#"{"error":"No account with that email"}"#).is_some());
         assert!(says_no_account("<div class=error>Unknown user.</div>").is_some());
         assert!(says_no_account("Sorry, we can't find this user.").is_some());
-        assert!(says_no_account("That e-mail address is not associated with any account").is_some());
+        assert!(
+            says_no_account("That e-mail address is not associated with any account").is_some()
+        );
         assert!(says_no_account(
             "If an account with that e-mail exists, we sent a link. If there is no account, nothing is sent."
         )
@@ -243,10 +257,13 @@ mod tests {
             a.norm = body.to_string();
             a
         };
-        let s = if owned_body == random_body { 200 } else { 200 };
         ResetData {
-            randoms: (0..5).map(|_| mk(crate::scan::Role::Random, random_body, 200)).collect(),
-            owned: (0..3).map(|_| mk(crate::scan::Role::Owned, owned_body, s)).collect(),
+            randoms: (0..5)
+                .map(|_| mk(crate::scan::Role::Random, random_body, 200))
+                .collect(),
+            owned: (0..3)
+                .map(|_| mk(crate::scan::Role::Owned, owned_body, 200))
+                .collect(),
             ..ResetData::default()
         }
     }

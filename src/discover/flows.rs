@@ -117,14 +117,22 @@ pub fn read_page(cx: &mut Discovering<'_>, url: &Url, resp: &Response) {
             keys.sort();
             let action: Vec<String> = u
                 .query_pairs()
-                .filter(|(k, _)| !matches!(k.as_ref(), "id" | "returnto" | "next" | "return" | "redirect"))
+                .filter(|(k, _)| {
+                    !matches!(
+                        k.as_ref(),
+                        "id" | "returnto" | "next" | "return" | "redirect"
+                    )
+                })
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect();
             (u.path().to_string(), keys, action)
         };
         let same_flow = cx.flow_pages.iter().filter(|(f, _)| *f == flow).count();
         if same_flow < MAX_FLOW_PAGES_EACH
-            && !cx.flow_pages.iter().any(|(f, u)| *f == flow && shape(u) == shape(&link))
+            && !cx
+                .flow_pages
+                .iter()
+                .any(|(f, u)| *f == flow && shape(u) == shape(&link))
             && cx.scanner.engine.same_origin(&link)
         {
             cx.flow_pages.push((flow, link));
@@ -373,8 +381,10 @@ pub fn refused_for_other_reason(resp: &Response, surface: &Surface) -> bool {
 }
 
 static MISSING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"(?i)(required|missing|blank|empty|can't be|cannot be|must not be|fill (in|out))")
-        .expect("valid regex")
+    regex::Regex::new(
+        r"(?i)(required|missing|blank|empty|can't be|cannot be|must not be|fill (in|out))",
+    )
+    .expect("valid regex")
 });
 
 /// Confirm a reset or registration lead with random identifiers only.
@@ -480,7 +490,10 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
         // A route found by probing is an API: an HTML page there is the site's page for any
         // path, not an answer to the request (forms are found as forms).
         if !lead.declared && r1.is_html() {
-            return FlowOutcome::NotFlow(format!("answers an HTML page ({}) to a JSON probe", r1.status));
+            return FlowOutcome::NotFlow(format!(
+                "answers an HTML page ({}) to a JSON probe",
+                r1.status
+            ));
         }
         if matches!(r1.status, 405 | 501) || (r1.status == 404 && route_missing) {
             return FlowOutcome::NotFlow(format!("answers {} to a probe", r1.status));
@@ -493,7 +506,9 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
         let n2 = normalizer.normalize(&r2.text(), &[&answers[1].account]);
         // Only a throttle status counts here: reset and sign-up pages often carry help text
         // about limits ("you can only ask for a reset every hour").
-        let throttled = |r: &Response| matches!(r.status, 429 | 423) || (r.status == 503 && classify(r, None).is_throttled());
+        let throttled = |r: &Response| {
+            matches!(r.status, 429 | 423) || (r.status == 503 && classify(r, None).is_throttled())
+        };
         if throttled(r1) || throttled(r2) {
             return FlowOutcome::NotFlow(format!(
                 "throttled while confirming ({} then {})",

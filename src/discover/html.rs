@@ -717,7 +717,9 @@ pub fn flow_forms(html: &str, page_url: &Url) -> Vec<FlowForm> {
             }
             Flow::PasswordReset
         } else if !current_password
-            && ((says(sign_up_form_re()) && !hits(reset_re(), &words) && !hits(sign_in_re(), &words))
+            && ((says(sign_up_form_re())
+                && !hits(reset_re(), &words)
+                && !hits(sign_in_re(), &words))
                 || passwords.len() >= 2)
         {
             Flow::Registration
@@ -753,7 +755,10 @@ pub fn flow_forms(html: &str, page_url: &Url) -> Vec<FlowForm> {
                 .to_ascii_lowercase()
                 .split_ascii_whitespace()
                 .any(|t| t == "email");
-        let password_field = passwords.first().and_then(|p| name_of(*p)).map(str::to_string);
+        let password_field = passwords
+            .first()
+            .and_then(|p| name_of(*p))
+            .map(str::to_string);
         let mut hidden = Vec::new();
         let mut other = Vec::new();
         for &c in &form.controls {
@@ -1035,7 +1040,10 @@ mod flow_tests {
         assert_eq!(f[0].flow, Flow::PasswordReset);
         assert_eq!(f[0].identifier_field, "email");
         assert!(f[0].identifier_is_email);
-        assert_eq!(f[0].hidden, vec![("csrfmiddlewaretoken".into(), "t1".into())]);
+        assert_eq!(
+            f[0].hidden,
+            vec![("csrfmiddlewaretoken".into(), "t1".into())]
+        );
         assert_eq!(f[0].action.path(), "/accounts/password/reset/");
     }
 
@@ -1047,7 +1055,10 @@ mod flow_tests {
             <input type="email" name="email" value="y@example.com">
             <input type="password" name="password1"><input type="password" name="password2">
             <button type="submit">Sign Up</button></form>"#;
-        let f = flow_forms(html, &Url::parse("http://127.0.0.1:8000/accounts/signup/").unwrap());
+        let f = flow_forms(
+            html,
+            &Url::parse("http://127.0.0.1:8000/accounts/signup/").unwrap(),
+        );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].flow, Flow::Registration);
         assert_eq!(f[0].identifier_field, "username");
@@ -1064,7 +1075,8 @@ mod flow_tests {
             <input type="password" name="old_password"><input type="password" name="new_password1">
             <input type="password" name="new_password2"></form>"#;
         assert!(flow_forms(change, &page()).is_empty());
-        let search = r#"<form method="get" action="/forgot"><input type="email" name="email"></form>"#;
+        let search =
+            r#"<form method="get" action="/forgot"><input type="email" name="email"></form>"#;
         assert!(flow_forms(search, &page()).is_empty());
     }
 

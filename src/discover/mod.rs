@@ -154,15 +154,33 @@ pub async fn late_flows(scanner: &Scanner, d: &mut Discovery) {
     let mut cx = Discovering::new(scanner);
     cx.catch_all = d.catch_all.clone();
     flows::probe_paths(&mut cx, &wanted).await;
-    let (c, made, inc, unprobed) = confirm_flows(scanner, &cx.flow_leads, d.framework).await;
-    d.flows.extend(c);
-    d.created.extend(made);
-    d.flow_incomplete.extend(inc);
-    d.unprobed_flows.extend(unprobed);
+    confirm_flows(scanner, &cx.flow_leads, d.framework)
+        .await
+        .into_discovery(d);
 }
 
 /// Most leads of one flow tried when confirming.
 const MAX_FLOW_LEADS: usize = 3;
+
+/// What confirming the flow leads came to.
+#[derive(Default)]
+struct FlowsFound {
+    confirmed: Vec<Confirmed>,
+    created: Vec<flows::Created>,
+    /// (check id, reason) for the report's `incomplete`.
+    incomplete: Vec<(String, String)>,
+    /// Endpoints listed but not probed further.
+    unprobed: Vec<Surface>,
+}
+
+impl FlowsFound {
+    fn into_discovery(self, d: &mut Discovery) {
+        d.flows.extend(self.confirmed);
+        d.created.extend(self.created);
+        d.flow_incomplete.extend(self.incomplete);
+        d.unprobed_flows.extend(self.unprobed);
+    }
+}
 
 /// Confirm at most one reset and one registration endpoint (both flows at once), declared
 /// leads first.
@@ -170,12 +188,7 @@ async fn confirm_flows(
     scanner: &Scanner,
     leads: &[flows::FlowLead],
     framework: Framework,
-) -> (
-    Vec<Confirmed>,
-    Vec<flows::Created>,
-    Vec<(String, String)>,
-    Vec<Surface>,
-) {
+) -> FlowsFound {
     use crate::report::Flow;
     let skip = scanner.cfg.skip;
     let one = |flow: Flow| async move {
@@ -185,12 +198,7 @@ async fn confirm_flows(
             .cloned()
             .collect();
         mine.sort_by_key(|l| (!l.declared, l.surface.source != SurfaceSource::OpenApi));
-        let mut out: (
-            Option<Confirmed>,
-            Option<flows::Created>,
-            Option<(String, String)>,
-            Option<Surface>,
-        ) = (None, None, None, None);
+        let mut out = FlowsFound::default();
         let off = match flow {
             Flow::PasswordReset => skip.reset,
             Flow::Registration => skip.register,
@@ -207,23 +215,25 @@ async fn confirm_flows(
             ));
             match flows::confirm(scanner, lead, framework).await {
                 flows::FlowOutcome::Confirmed(c) => {
-                    scanner
-                        .progress
-                        .detail(&format!("confirmed {} ({})", c.surface.label(), flow.as_str()));
-                    out.0 = Some(*c);
+                    scanner.progress.detail(&format!(
+                        "confirmed {} ({})",
+                        c.surface.label(),
+                        flow.as_str()
+                    ));
+                    out.confirmed.push(*c);
                     break;
                 }
                 flows::FlowOutcome::Created(s, c) => {
-                    out.1 = Some(*c);
-                    out.3 = Some(*s);
+                    out.created.push(*c);
+                    out.unprobed.push(*s);
                     break;
                 }
                 flows::FlowOutcome::NoSafeProbe(s, why) => {
-                    out.3 = Some((*s).clone());
-                    out.2 = Some((
+                    out.incomplete.push((
                         "auth.user-enumeration.registration".into(),
                         format!("{}: {why}; registration enumeration cannot be observed safely there, so it was not tested", s.label()),
                     ));
+                    out.unprobed.push(*s);
                     break;
                 }
                 flows::FlowOutcome::NotFlow(why) => {
@@ -236,17 +246,12 @@ async fn confirm_flows(
         out
     };
     let (r, g) = tokio::join!(one(Flow::PasswordReset), one(Flow::Registration));
-    let mut confirmed = Vec::new();
-    let mut created = Vec::new();
-    let mut incomplete = Vec::new();
-    let mut unprobed = Vec::new();
-    for (c, made, inc, s) in [r, g] {
-        confirmed.extend(c);
-        created.extend(made);
-        incomplete.extend(inc);
-        unprobed.extend(s);
-    }
-    (confirmed, created, incomplete, unprobed)
+    let mut all = r;
+    all.confirmed.extend(g.confirmed);
+    all.created.extend(g.created);
+    all.incomplete.extend(g.incomplete);
+    all.unprobed.extend(g.unprobed);
+    all
 }
 
 /// Find and confirm the sign-in surfaces of the target.
@@ -358,15 +363,14 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
             }
         }
     }
-    let (flows, created, flow_incomplete, unprobed_flows) =
-        confirm_flows(scanner, &cx.flow_leads, framework).await;
+    let found = confirm_flows(scanner, &cx.flow_leads, framework).await;
     let mut examples = cx.examples;
     examples.dedup();
     Ok(Discovery {
-        flows,
-        created,
-        flow_incomplete,
-        unprobed_flows,
+        flows: found.confirmed,
+        created: found.created,
+        flow_incomplete: found.incomplete,
+        unprobed_flows: found.unprobed,
         catch_all: cx.catch_all.clone(),
         surfaces: confirmed,
         framework,

@@ -855,11 +855,12 @@ impl<'a> Parser<'a> {
                 Flavor::Swagger2 => self.swagger2_bodies(op, &params),
             };
             for (encoding, flat) in bodies {
-                let password = flat
-                    .props
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .find(|n| matches!(normalize(n).as_str(), "password" | "passwd" | "pwd" | "password1" | "newpassword"));
+                let password = flat.props.iter().map(|(n, _)| *n).find(|n| {
+                    matches!(
+                        normalize(n).as_str(),
+                        "password" | "passwd" | "pwd" | "password1" | "newpassword"
+                    )
+                });
                 let token = flat.props.iter().any(|(n, _)| {
                     let n = normalize(n);
                     n.contains("token") || n == "code" || n == "key" || n == "uid"
@@ -870,10 +871,9 @@ impl<'a> Parser<'a> {
                     _ => continue,
                 };
                 // The identifier: an e-mail field first, then a username-like one.
-                let email = flat
-                    .props
-                    .iter()
-                    .find(|(n, sch)| normalize(n).contains("email") || self.view(sch).format_is("email"));
+                let email = flat.props.iter().find(|(n, sch)| {
+                    normalize(n).contains("email") || self.view(sch).format_is("email")
+                });
                 let id = email.or_else(|| flat.props.iter().find(|(n, _)| is_account_name(n)));
                 let Some((id_name, id_schema)) = id else {
                     continue;

@@ -97,17 +97,16 @@ impl Prober<'_> {
     /// a shuffled order. Never a guessed identifier.
     pub async fn sample_reset(&self, client: &mut Client, confirmation: &[Attempt]) -> ResetData {
         let mut data = ResetData {
-            randoms: confirmation.iter().filter(|a| !a.account.is_empty()).cloned().collect(),
+            randoms: confirmation
+                .iter()
+                .filter(|a| !a.account.is_empty())
+                .cloned()
+                .collect(),
             sent: confirmation.len(),
             ..ResetData::default()
         };
         let id = self.identifier();
-        let owned = self
-            .scanner
-            .cfg
-            .username
-            .clone()
-            .filter(|u| fits(u, id));
+        let owned = self.scanner.cfg.username.clone().filter(|u| fits(u, id));
         // One at a time: the owned account, the control, the pool, shuffled.
         if let Some(me) = &owned {
             let control = self.scanner.random_account(id);
@@ -152,8 +151,7 @@ impl Prober<'_> {
         }
         // The volume part: the rest of the requests, random identifiers in waves.
         let width = self.wave_width();
-        while data.sent < MAX_RESET_REQUESTS && data.throttled.is_none() && data.stopped.is_none()
-        {
+        while data.sent < MAX_RESET_REQUESTS && data.throttled.is_none() && data.stopped.is_none() {
             let n = self.affordable(width.min(MAX_RESET_REQUESTS - data.sent), 0);
             if n == 0 {
                 data.stopped = Some("the request budget ran out".into());
@@ -205,7 +203,10 @@ impl Prober<'_> {
             })
             .collect();
         let at = rand::random::<usize>() % (plan.len() + 1);
-        plan.insert(at, (self.scanner.random_account(self.identifier()), Role::Random));
+        plan.insert(
+            at,
+            (self.scanner.random_account(self.identifier()), Role::Random),
+        );
         for (account, role) in plan {
             if self.affordable(1, 0) == 0 {
                 data.stopped = Some("the request budget ran out".into());
@@ -294,8 +295,7 @@ impl Prober<'_> {
                 }
             };
             let changed = a.is_throttled()
-                || a
-                    .response
+                || a.response
                     .as_ref()
                     .zip(rejection.as_ref())
                     .is_some_and(|(r, sig)| !sig.matches(r));
@@ -352,7 +352,12 @@ impl Prober<'_> {
             .last()
             .and_then(|a| a.response.as_ref())
             .and_then(lock_duration_s)
-            .or_else(|| data.after.as_ref().and_then(|a| a.response.as_ref()).and_then(lock_duration_s));
+            .or_else(|| {
+                data.after
+                    .as_ref()
+                    .and_then(|a| a.response.as_ref())
+                    .and_then(lock_duration_s)
+            });
         // A short lock: wait for it and look once more (the third and last real sign-in).
         if let Some(s) = data.duration_s.filter(|s| {
             *s <= LOCKOUT_WAIT_S && self.scanner.engine.time_left().as_secs_f64() > *s as f64 + 10.0
@@ -456,7 +461,11 @@ mod tests {
     fn lock_durations_are_read_from_the_answer() {
         let r = Response::synthetic(423, &[("retry-after", "900")], "locked");
         assert_eq!(lock_duration_s(&r), Some(900));
-        let r = Response::synthetic(200, &[], "Too many failed attempts. Try again in 10 minutes.");
+        let r = Response::synthetic(
+            200,
+            &[],
+            "Too many failed attempts. Try again in 10 minutes.",
+        );
         assert_eq!(lock_duration_s(&r), Some(600));
         let r = Response::synthetic(401, &[], "Invalid username or password");
         assert_eq!(lock_duration_s(&r), None);

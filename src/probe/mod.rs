@@ -228,8 +228,7 @@ impl<'a> Prober<'a> {
         role: Role,
         headers: &[(String, String)],
     ) -> Result<Attempt, ProbeError> {
-        self.scanner
-            .charge_flow(self.surface.flow, account, role)?;
+        self.scanner.charge_flow(self.surface.flow, account, role)?;
         let hidden = self.hidden_fields(client).await?;
         let password = self.scanner.password();
         let mut req = self.surface.attempt_request(account, &password, &hidden);

@@ -109,13 +109,19 @@ fn hint(id: &str, framework: Framework) -> Option<&'static str> {
         "auth.user-enumeration.response" | "auth.user-enumeration.timing" | "auth.verbose-error"
     );
     Some(match framework {
-        Flask if id == "auth.user-enumeration.reset" || id == "auth.user-enumeration.registration" => {
+        Flask
+            if id == "auth.user-enumeration.reset"
+                || id == "auth.user-enumeration.registration" =>
+        {
             r#"With Flask-Security, set `SECURITY_RETURN_GENERIC_RESPONSES = True`: forgot-password, registration and sign-in then answer the same way for known and unknown addresses; send mail asynchronously (`@security.send_mail` with a Celery task) so the time does not differ either."#
         }
         Flask if id == "rate-limit.reset-missing" => {
             r#"In Flask, decorate the reset view with Flask-Limiter: `@limiter.limit("5 per hour", key_func=get_remote_address)` (with Flask-Security, `limiter.limit(...)(app.view_functions["security.forgot_password"])`)."#
         }
-        Django if id == "auth.user-enumeration.reset" || id == "auth.user-enumeration.registration" => {
+        Django
+            if id == "auth.user-enumeration.reset"
+                || id == "auth.user-enumeration.registration" =>
+        {
             r#"Django's own `PasswordResetView` already answers every address with the same "done" page; keep it (and send the mail through a queue so the time matches). With django-allauth keep `ACCOUNT_PREVENT_ENUMERATION = True` (the default; "strict" also covers sign-up) and configure an `EMAIL_BACKEND`, or the reset view fails with a 500."#
         }
         Django if id == "rate-limit.reset-missing" => {
@@ -124,13 +130,19 @@ fn hint(id: &str, framework: Framework) -> Option<&'static str> {
         Django if id == "auth.lockout-denial" => {
             r#"With django-axes, prefer `AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]` and a short `AXES_COOLOFF_TIME` over locking the username alone; allauth's `ACCOUNT_RATE_LIMITS["login_failed"]` can be made per-IP only ("10/m/ip")."#
         }
-        FastApi if id == "auth.user-enumeration.reset" || id == "auth.user-enumeration.registration" => {
+        FastApi
+            if id == "auth.user-enumeration.reset"
+                || id == "auth.user-enumeration.registration" =>
+        {
             r#"FastAPI Users answers forgot-password with 202 for every address; keep it that way and send the mail from `on_after_forgot_password` through a background task (`BackgroundTasks` or a queue) so existing accounts are not slower. Its register route says REGISTER_USER_ALREADY_EXISTS: put a generic answer in front of it (catch `UserAlreadyExists` in a custom route) and mail the owner instead."#
         }
         FastApi if id == "rate-limit.reset-missing" => {
             r#"In FastAPI, add slowapi: `@limiter.limit("5/hour")` on the forgot-password route, with `Limiter(key_func=get_remote_address)`."#
         }
-        Express if id == "auth.user-enumeration.reset" || id == "auth.user-enumeration.registration" => {
+        Express
+            if id == "auth.user-enumeration.reset"
+                || id == "auth.user-enumeration.registration" =>
+        {
             r#"In Express, end the reset and sign-up handlers with one `res.status(202).json({ message: 'If that address can be used, we sent an e-mail' })` for every outcome, and queue the mail (`setImmediate` or a job queue) instead of awaiting it; passport strategies only cover sign-in, so these routes need the same care by hand."#
         }
         Express if id == "rate-limit.reset-missing" => {
@@ -139,7 +151,10 @@ fn hint(id: &str, framework: Framework) -> Option<&'static str> {
         Express if id == "auth.lockout-denial" => {
             r#"In Express, use rate-limiter-flexible's "login endpoint protection" pattern: a consecutive-failures limiter keyed on username + IP and a per-IP limiter, instead of locking the username for everyone."#
         }
-        Rails if id == "auth.user-enumeration.reset" || id == "auth.user-enumeration.registration" => {
+        Rails
+            if id == "auth.user-enumeration.reset"
+                || id == "auth.user-enumeration.registration" =>
+        {
             r#"With Devise, set `config.paranoid = true` in config/initializers/devise.rb: password resets, confirmations and unlocks then answer the same way for unknown addresses."#
         }
         Rails if id == "auth.lockout-denial" => {
