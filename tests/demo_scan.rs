@@ -24,14 +24,37 @@ async fn vulnerable_demo_shows_its_weaknesses() {
         "auth.user-enumeration.response",
         "auth.user-enumeration.timing",
         "auth.verbose-error",
+        "auth.user-enumeration.reset",
+        "rate-limit.reset-missing",
+        "auth.user-enumeration.registration",
     ]
     .into_iter()
     .map(String::from)
     .collect();
     assert_eq!(ids(&r), expected, "{:#?}", r.findings);
-    assert_eq!(r.endpoints.len(), 1);
+    let flows: Vec<(&str, &str)> = r
+        .endpoints
+        .iter()
+        .map(|e| (e.flow.as_str(), e.url.rsplit_once(':').map_or("", |(_, p)| p)))
+        .collect();
+    assert_eq!(flows.len(), 3, "{flows:?}");
     assert!(r.endpoints[0].url.ends_with("/api/v1/auth/login"));
-    assert_eq!(r.score, 45);
+    assert_eq!(r.endpoints[0].flow, keyhole::report::Flow::SignIn);
+    let reset = r
+        .endpoints
+        .iter()
+        .find(|e| e.flow == keyhole::report::Flow::PasswordReset)
+        .expect("the reset endpoint is listed");
+    assert!(reset.url.ends_with("/api/auth/forgot-password"));
+    assert_eq!(reset.password_field, None);
+    let register = r
+        .endpoints
+        .iter()
+        .find(|e| e.flow == keyhole::report::Flow::Registration)
+        .expect("the registration endpoint is listed");
+    assert!(register.url.ends_with("/api/auth/register"));
+    // 100 - 25 (high) - 5 x 10 (medium) - 3 (low)
+    assert_eq!(r.score, 22);
     assert_eq!(r.grade, "F");
     assert!(r.stats.requests <= 250);
     for f in &r.findings {
@@ -52,6 +75,15 @@ async fn hardened_demo_is_clean_and_its_throttle_observed() {
         "{:#?}",
         r.observations
     );
+    // The hardened reset is throttled, and says so.
+    assert!(
+        r.observations
+            .iter()
+            .any(|o| o.kind == "throttle" && o.endpoint.ends_with("/api/auth/forgot-password")),
+        "{:#?}",
+        r.observations
+    );
+    assert_eq!(r.endpoints.len(), 3, "{:#?}", r.endpoints);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -242,9 +242,9 @@ pub async fn probe_paths(cx: &mut Discovering<'_>, wanted: &[Flow]) {
         (u.path().contains("/api/") || u.path().starts_with("/auth/"))
             && !u.path().trim_end_matches('/').ends_with("/users")
     };
-    // Where every unknown path answers with the same page, a GET of a well-known path tells
-    // nothing: only the API paths are asked, with POST.
-    let urls = if matches!(cx.catch_all, Some(super::context::CatchAll::Page { .. })) {
+    // Where every unknown path answers with the same page or redirect, a GET of a well-known
+    // path tells nothing: only the API paths are asked, with POST.
+    let urls = if cx.catch_all.is_some() {
         post_candidates.extend(urls.into_iter().filter(|(u, _)| is_api(u)));
         Vec::new()
     } else {

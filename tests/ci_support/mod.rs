@@ -8,21 +8,28 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-/// The ids the vulnerable demo is documented to produce. The timing one rests on statistics
-/// over a ~25 ms gap, which a heavily loaded machine can blur: tests require the other three and
-/// accept the timing one (see [`assert_vulnerable_ids`]).
-pub const VULNERABLE_IDS: [&str; 4] = [
+/// The ids the vulnerable demo is documented to produce: four on its sign-in, two on its
+/// password reset, one on its registration. The timing one rests on statistics over a ~25 ms
+/// gap, which a heavily loaded machine can blur: tests require the others and accept the timing
+/// one (see [`assert_vulnerable_ids`]).
+pub const VULNERABLE_IDS: [&str; 7] = [
     "rate-limit.missing",
     "auth.user-enumeration.response",
     "auth.user-enumeration.timing",
     "auth.verbose-error",
+    "auth.user-enumeration.reset",
+    "rate-limit.reset-missing",
+    "auth.user-enumeration.registration",
 ];
 
 /// The vulnerable demo's findings that do not depend on timing.
-pub const ALWAYS_IDS: [&str; 3] = [
+pub const ALWAYS_IDS: [&str; 6] = [
     "rate-limit.missing",
     "auth.user-enumeration.response",
     "auth.verbose-error",
+    "auth.user-enumeration.reset",
+    "rate-limit.reset-missing",
+    "auth.user-enumeration.registration",
 ];
 
 /// `found` is what a scan of the vulnerable demo should report.
@@ -35,9 +42,18 @@ pub fn assert_vulnerable_ids(found: &std::collections::BTreeSet<String>) {
     }
 }
 
-/// The score of a vulnerable-demo report with these findings (rubric 1).
+/// The score of a vulnerable-demo report with these findings (rubric 1: high 25, medium 10,
+/// low 3, floor 0).
 pub fn vulnerable_score(found: &std::collections::BTreeSet<String>) -> u32 {
-    100 - 25 - 10 * (found.len() as u32 - 1)
+    let loss: u32 = found
+        .iter()
+        .map(|id| match id.as_str() {
+            "rate-limit.missing" => 25,
+            "auth.user-enumeration.registration" => 3,
+            _ => 10,
+        })
+        .sum();
+    100u32.saturating_sub(loss)
 }
 
 pub fn runtime() -> &'static tokio::runtime::Runtime {
