@@ -207,6 +207,25 @@ fn out_of_range_option_values() {
         (&["--username", ""], "--username"),
         (&["--username", "   "], "--username"),
         (&["--fail-on-regression"], "--baseline"),
+        (&["--skip", "everything"], "--skip"),
+        (&["--skip", ""], "--skip"),
+        (
+            &["--password-env", "KEYHOLE_TEST_UNSET_VARIABLE"],
+            "--username",
+        ),
+        (
+            &[
+                "--username",
+                "me",
+                "--password-env",
+                "KEYHOLE_TEST_UNSET_VARIABLE",
+            ],
+            "not set",
+        ),
+        (
+            &["--username", "me", "--password-env", "not a name"],
+            "--password-env",
+        ),
     ]
     .into_iter()
     .map(|(extra, n)| (scan_with(&url, extra), n))

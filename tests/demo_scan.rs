@@ -35,7 +35,12 @@ async fn vulnerable_demo_shows_its_weaknesses() {
     let flows: Vec<(&str, &str)> = r
         .endpoints
         .iter()
-        .map(|e| (e.flow.as_str(), e.url.rsplit_once(':').map_or("", |(_, p)| p)))
+        .map(|e| {
+            (
+                e.flow.as_str(),
+                e.url.rsplit_once(':').map_or("", |(_, p)| p),
+            )
+        })
         .collect();
     assert_eq!(flows.len(), 3, "{flows:?}");
     assert!(r.endpoints[0].url.ends_with("/api/v1/auth/login"));
