@@ -48,7 +48,7 @@ pub const FLOW_PATHS: &[(&str, Flow)] = &[
 /// Most pages of one flow visited from links.
 const MAX_FLOW_PAGES_EACH: usize = 2;
 /// Most flow paths asked with POST.
-const MAX_FLOW_POSTS: usize = 8;
+const MAX_FLOW_POSTS: usize = 10;
 
 /// A candidate reset or registration endpoint before confirmation.
 #[derive(Debug, Clone)]
@@ -242,13 +242,15 @@ pub async fn probe_paths(cx: &mut Discovering<'_>, wanted: &[Flow]) {
         (u.path().contains("/api/") || u.path().starts_with("/auth/"))
             && !u.path().trim_end_matches('/').ends_with("/users")
     };
-    // Where every unknown path answers with the same page or redirect, a GET of a well-known
-    // path tells nothing: only the API paths are asked, with POST.
+    // API paths take POST: they are asked with POST alone (a GET there answers 404 or 405
+    // and costs a request). Pages are read with GET; where every unknown path answers with the
+    // same page or redirect, that tells nothing, and only the API paths are asked.
+    let (api, pages): (Vec<_>, Vec<_>) = urls.into_iter().partition(|(u, _)| is_api(u));
+    post_candidates.extend(api);
     let urls = if cx.catch_all.is_some() {
-        post_candidates.extend(urls.into_iter().filter(|(u, _)| is_api(u)));
         Vec::new()
     } else {
-        urls
+        pages
     };
     let width = cx.scanner.engine.concurrency();
     for chunk in urls.chunks(width) {
@@ -266,9 +268,6 @@ pub async fn probe_paths(cx: &mut Discovering<'_>, wanted: &[Flow]) {
             let resp = page.resp.clone();
             let collection = url.path().trim_end_matches('/').ends_with("/users");
             if page.catch_all || matches!(resp.status, 404 | 410) {
-                if is_api(url) {
-                    post_candidates.push((url.clone(), *flow));
-                }
                 continue;
             }
             if page.seen_before {

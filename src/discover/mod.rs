@@ -117,7 +117,7 @@ impl Lead {
 }
 
 /// Fewest requests left after the sign-ins for asking the well-known flow paths blind.
-pub const LATE_FLOW_MIN: u32 = 30;
+pub const LATE_FLOW_MIN: u32 = 25;
 
 /// After the sign-ins: ask the well-known paths of the flows still missing, with what the
 /// sign-ins left of the budget, and confirm what they turn up.

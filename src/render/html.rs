@@ -311,15 +311,16 @@ pub fn render(report: &Report, baseline: Option<&Comparison>) -> String {
     o.push_str("</section>\n");
 
     // Surfaces.
-    o.push_str("<section id=\"endpoints\"><h2>Sign-in surfaces</h2>");
+    o.push_str("<section id=\"endpoints\"><h2>Endpoints</h2>");
     if report.endpoints.is_empty() {
         o.push_str("<p class=\"notice\">No sign-in surface was found, so nothing was tested. If the API has one, pass it with <code>--endpoint PATH</code>.</p>");
     } else {
-        o.push_str("<table><tr><th>Endpoint</th><th>Kind</th><th>Fields</th><th>Found by</th><th>Framework</th></tr>");
+        o.push_str("<table><tr><th>Flow</th><th>Endpoint</th><th>Kind</th><th>Fields</th><th>Found by</th><th>Framework</th></tr>");
         for e in &report.endpoints {
             let _ = write!(
                 o,
-                "<tr><td><code>{} {}</code></td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td><code>{} {}</code></td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td></tr>",
+                e.flow.as_str(),
                 esc(&e.method),
                 esc(&e.url),
                 e.kind.as_str(),

@@ -333,9 +333,9 @@ pub fn render(report: &Report, color: bool) -> String {
         }
     }
 
-    // 5. Sign-in surfaces.
+    // 5. Endpoints: sign-ins, and the reset and registration endpoints.
     out.push('\n');
-    out.push_str(&p.heading(&format!("Sign-in surfaces ({})", report.endpoints.len())));
+    out.push_str(&p.heading(&format!("Endpoints ({})", report.endpoints.len())));
     out.push('\n');
     if report.endpoints.is_empty() {
         out.push('\n');
@@ -354,6 +354,7 @@ pub fn render(report: &Report, color: bool) -> String {
         // URLs are kept whole (no wrapping inside a cell): they are copied from here.
         let mut table = new_table(color);
         table.set_header(vec![
+            header_cell("Flow", color),
             header_cell("Method", color),
             header_cell("URL", color),
             header_cell("Kind", color),
@@ -369,6 +370,7 @@ pub fn render(report: &Report, color: bool) -> String {
                 (None, None) => "-".to_string(),
             };
             table.add_row(vec![
+                Cell::new(e.flow.as_str()),
                 Cell::new(clean(&e.method, false)),
                 Cell::new(clean(&e.url, false)),
                 Cell::new(e.kind.as_str()),
@@ -676,8 +678,8 @@ mod tests {
         assert!(pos(&out, "CRITICAL") < pos(&out, "HIGH"));
         assert!(pos(&out, "MEDIUM") < pos(&out, "LOW"));
         // Surfaces, observations and incomplete come after the findings.
-        assert!(low < pos(&out, "Sign-in surfaces (1)"));
-        assert!(pos(&out, "Sign-in surfaces") < pos(&out, "Observations"));
+        assert!(low < pos(&out, "Endpoints (1)"));
+        assert!(pos(&out, "Endpoints (1)") < pos(&out, "Observations"));
         assert!(pos(&out, "Observations") < pos(&out, "Not tested / incomplete"));
     }
 
