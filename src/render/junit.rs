@@ -12,37 +12,6 @@ use super::{incomplete_is_per_endpoint, incomplete_reason, rules_for, short_endp
 use crate::baseline::Comparison;
 use crate::report::{Finding, Report};
 
-/// Text safe in XML 1.0 character data and attribute values: markup escaped, characters XML
-/// forbids (most C0 controls, U+FFFE, U+FFFF) replaced by U+FFFD; in attributes, line breaks
-/// and tabs are character references so they survive attribute normalisation.
-fn esc(s: &str, attribute: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attribute => out.push_str("&quot;"),
-            '\'' if attribute => out.push_str("&apos;"),
-            '\n' if attribute => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' if attribute => out.push_str("&#9;"),
-            '\t' | '\n' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn attr(s: &str) -> String {
-    esc(s, true)
-}
-
-fn text(s: &str) -> String {
-    esc(s, false)
-}
-
 /// The failure body: what was found, the evidence and what to do.
 fn failure_text(f: &Finding, new: bool) -> String {
     let mut t = String::new();
@@ -99,12 +68,6 @@ struct Suite {
     name: String,
     cases: Vec<Case>,
     properties: Vec<(String, String)>,
-}
-
-impl Suite {
-    fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
-        self.cases.iter().filter(|c| f(&c.outcome)).count()
-    }
 }
 
 fn suites(report: &Report, baseline: Option<&Comparison>) -> Vec<Suite> {
@@ -260,91 +223,82 @@ fn suites(report: &Report, baseline: Option<&Comparison>) -> Vec<Suite> {
     suites
 }
 
+/// Characters XML 1.0 forbids and quick-junit lets through (U+FFFE, U+FFFF, lone controls it
+/// may miss), replaced by U+FFFD; quick-junit escapes markup and drops ANSI sequences itself.
+fn xml(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
+/// The report as JUnit XML, written by quick-junit.
 pub fn render(report: &Report, baseline: Option<&Comparison>) -> String {
+    use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
     let suites = suites(report, baseline);
-    let total = |f: &dyn Fn(&Outcome) -> bool| -> usize { suites.iter().map(|s| s.count(f)).sum() };
-    let is_fail = |o: &Outcome| matches!(o, Outcome::Fail { .. });
-    let is_skip = |o: &Outcome| matches!(o, Outcome::Skip(_));
-    let secs = report.duration_ms as f64 / 1000.0;
-    let per_suite = secs / suites.len().max(1) as f64;
-    let mut x = String::new();
-    x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        x,
-        "<testsuites name=\"keyhole\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{secs:.3}\" timestamp=\"{}\">",
-        total(&|_| true),
-        total(&is_fail),
-        total(&is_skip),
-        attr(&report.started_at)
-    );
+    let started = chrono::DateTime::parse_from_rfc3339(&report.started_at).ok();
+    let total = std::time::Duration::from_millis(report.duration_ms);
+    let per_suite = total / suites.len().max(1) as u32;
+    let mut out = quick_junit::Report::new("keyhole");
+    out.set_time(total);
+    if let Some(t) = started {
+        out.set_timestamp(t);
+    }
     for s in &suites {
-        let _ = writeln!(
-            x,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{per_suite:.3}\" timestamp=\"{}\">",
-            attr(&s.name),
-            s.cases.len(),
-            s.count(is_fail),
-            s.count(is_skip),
-            attr(&report.started_at)
-        );
-        x.push_str("    <properties>\n");
-        for (k, v) in &s.properties {
-            let _ = writeln!(
-                x,
-                "      <property name=\"{}\" value=\"{}\"/>",
-                attr(k),
-                attr(v)
-            );
+        let mut suite = TestSuite::new(xml(&s.name));
+        suite.set_time(per_suite);
+        if let Some(t) = started {
+            suite.set_timestamp(t);
         }
-        x.push_str("    </properties>\n");
+        suite.add_properties(
+            s.properties
+                .iter()
+                .map(|(k, v)| Property::new(xml(k), xml(v))),
+        );
         for c in &s.cases {
-            let open = format!(
-                "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"",
-                attr(&c.name),
-                attr(&c.classname)
-            );
-            match &c.outcome {
-                Outcome::Pass => {
-                    let _ = writeln!(x, "{open}/>");
-                }
+            let status = match &c.outcome {
+                Outcome::Pass => TestCaseStatus::success(),
                 Outcome::Skip(why) => {
-                    let _ = writeln!(
-                        x,
-                        "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        attr(why)
-                    );
+                    let mut st = TestCaseStatus::skipped();
+                    st.set_message(xml(why));
+                    st
                 }
                 Outcome::Fail {
                     message,
                     kind,
                     body,
                 } => {
-                    let _ = writeln!(
-                        x,
-                        "{open}>\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
-                        attr(message),
-                        attr(kind),
-                        text(body)
-                    );
+                    let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                    st.set_message(xml(message))
+                        .set_type(xml(kind))
+                        .set_description(xml(body));
+                    st
                 }
-            }
+            };
+            let mut case = TestCase::new(xml(&c.name), status);
+            case.set_classname(xml(&c.classname))
+                .set_time(std::time::Duration::ZERO);
+            suite.add_test_case(case);
         }
-        let _ = writeln!(
-            x,
-            "    <system-out>{}</system-out>",
-            text(&format!(
-                "keyhole {}: grade {} ({}/100), {} finding(s), {} request(s)",
-                report.target,
-                report.grade,
-                report.score,
-                report.findings.len(),
-                report.stats.requests
-            ))
-        );
-        x.push_str("  </testsuite>\n");
+        suite.set_system_out(xml(&format!(
+            "keyhole {}: grade {} ({}/100), {} finding(s), {} request(s)",
+            report.target,
+            report.grade,
+            report.score,
+            report.findings.len(),
+            report.stats.requests
+        )));
+        out.add_test_suite(suite);
     }
-    x.push_str("</testsuites>\n");
-    x
+    out.to_string().unwrap_or_else(|e| {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"keyhole\" tests=\"0\" failures=\"0\" errors=\"1\"><!-- {} --></testsuites>\n",
+            e.to_string().replace("--", "- -")
+        )
+    })
 }
 
 #[cfg(test)]
@@ -352,9 +306,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_markup_and_forbidden_characters() {
-        assert_eq!(attr("a\"b<c>&\n'"), "a&quot;b&lt;c&gt;&amp;&#10;&apos;");
-        assert_eq!(text("x\u{1}y\u{fffe}]]>"), "x\u{fffd}y\u{fffd}]]&gt;");
+    fn markup_and_forbidden_characters_leave_well_formed_xml() {
+        let mut r = super::super::testdata::report();
+        r.findings[0].summary = "a\"b<c>&\u{1}d\u{fffe} ]]> <![CDATA[x".into();
+        let x = render(&r, None);
+        let doc = roxmltree::Document::parse(&x).expect("well-formed XML");
+        assert!(
+            doc.descendants()
+                .filter(|n| n.has_tag_name("failure"))
+                .any(|f| f.attribute("message").unwrap_or("").contains("a\"b<c>&")),
+            "{x}"
+        );
+        assert!(!x.contains('\u{1}'));
     }
 
     #[test]
@@ -362,7 +325,7 @@ mod tests {
         let r = super::super::testdata::report();
         let x = render(&r, None);
         assert!(
-            x.contains("tests=\"9\" failures=\"2\" errors=\"0\" skipped=\"1\""),
+            x.contains("tests=\"9\" skipped=\"1\" failures=\"2\" errors=\"0\""),
             "{x}"
         );
         assert!(x.contains("classname=\"POST /login\""));
