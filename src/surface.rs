@@ -143,6 +143,26 @@ impl Surface {
         }
     }
 
+    /// A POST (or the surface's method) of a JSON object to the endpoint.
+    fn json_request(&self, map: serde_json::Map<String, serde_json::Value>) -> Request {
+        Request {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers: Vec::new(),
+            body: Some(Body::json(&serde_json::Value::Object(map))),
+        }
+    }
+
+    /// The same with form fields, as a browser submits them.
+    fn form_request(&self, pairs: &[(String, String)]) -> Request {
+        Request {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers: self.accept(),
+            body: Some(Body::form(pairs)),
+        }
+    }
+
     /// The attempt request for `user` / `pass`; `hidden` are the form's current hidden fields.
     pub fn attempt_request(&self, user: &str, pass: &str, hidden: &[(String, String)]) -> Request {
         if self.flow != Flow::SignIn {
@@ -166,24 +186,14 @@ impl Surface {
                 }
                 set_path(&mut map, &self.username_field, user);
                 set_path(&mut map, &self.password_field, pass);
-                Request {
-                    method: self.method.clone(),
-                    url: self.url.clone(),
-                    headers: Vec::new(),
-                    body: Some(Body::json(&serde_json::Value::Object(map))),
-                }
+                self.json_request(map)
             }
             SurfaceKind::Form | SurfaceKind::HtmlForm | SurfaceKind::OAuth2Password => {
                 let mut pairs: Vec<(String, String)> = hidden.to_vec();
                 pairs.extend(self.extra.iter().cloned());
                 pairs.push((self.username_field.clone(), user.to_string()));
                 pairs.push((self.password_field.clone(), pass.to_string()));
-                Request {
-                    method: self.method.clone(),
-                    url: self.url.clone(),
-                    headers: self.accept(),
-                    body: Some(Body::form(&pairs)),
-                }
+                self.form_request(&pairs)
             }
         }
     }
@@ -200,12 +210,7 @@ impl Surface {
                     set_path(&mut map, k, v);
                 }
                 set_path(&mut map, &self.username_field, user);
-                Request {
-                    method: self.method.clone(),
-                    url: self.url.clone(),
-                    headers: Vec::new(),
-                    body: Some(Body::json(&serde_json::Value::Object(map))),
-                }
+                self.json_request(map)
             }
             _ => {
                 let mut pairs: Vec<(String, String)> = hidden.to_vec();
@@ -214,12 +219,7 @@ impl Surface {
                 if self.flow == Flow::Registration && !self.password_field.is_empty() {
                     pairs.push((self.password_field.clone(), String::new()));
                 }
-                Request {
-                    method: self.method.clone(),
-                    url: self.url.clone(),
-                    headers: self.accept(),
-                    body: Some(Body::form(&pairs)),
-                }
+                self.form_request(&pairs)
             }
         }
     }
@@ -236,22 +236,12 @@ impl Surface {
             SurfaceKind::Json => {
                 let mut map = serde_json::Map::new();
                 set_path(&mut map, &self.username_field, user);
-                Request {
-                    method: self.method.clone(),
-                    url: self.url.clone(),
-                    headers: Vec::new(),
-                    body: Some(Body::json(&serde_json::Value::Object(map))),
-                }
+                self.json_request(map)
             }
             _ => {
                 let mut pairs: Vec<(String, String)> = hidden.to_vec();
                 pairs.push((self.username_field.clone(), user.to_string()));
-                Request {
-                    method: self.method.clone(),
-                    url: self.url.clone(),
-                    headers: self.accept(),
-                    body: Some(Body::form(&pairs)),
-                }
+                self.form_request(&pairs)
             }
         }
     }

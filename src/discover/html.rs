@@ -403,16 +403,15 @@ fn name_of(el: ElementRef<'_>) -> Option<&str> {
     el.value().attr("name").filter(|n| !n.is_empty())
 }
 
-fn build_login_form(form: &FormInfo<'_>, page: &Url, base: &Url) -> Option<LoginForm> {
-    let passwords: Vec<ElementRef<'_>> = form
-        .controls
-        .iter()
-        .copied()
-        .filter(|c| is_password_input(*c))
-        .collect();
-    let password_el = passwords.iter().copied().find(|p| name_of(*p).is_some())?;
-    let password_field = name_of(password_el)?.to_string();
-
+/// Where and how a form submits, as a browser would: the default submit button's
+/// `formaction` / `formmethod` / `formenctype`, else the form's own attributes; the action
+/// resolved against the base URL (the page URL when missing, empty or not HTTP(S), fragment
+/// stripped), the method upper-cased (GET when missing). None when the action does not parse.
+fn form_target<'a>(
+    form: &FormInfo<'a>,
+    page: &Url,
+    base: &Url,
+) -> Option<(Url, String, String, Option<ElementRef<'a>>)> {
     let submitter = form.controls.iter().copied().find(|c| is_submit_button(*c));
     let attr_of = |button_attr: &str, form_attr: &str| -> Option<String> {
         submitter
@@ -421,7 +420,6 @@ fn build_login_form(form: &FormInfo<'_>, page: &Url, base: &Url) -> Option<Login
             .or_else(|| form.el.value().attr(form_attr))
             .map(|v| v.trim().to_string())
     };
-
     let action = match attr_of("formaction", "action") {
         Some(a) if !a.is_empty() => match base.join(&a) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => without_fragment(&u),
@@ -439,6 +437,20 @@ fn build_login_form(form: &FormInfo<'_>, page: &Url, base: &Url) -> Option<Login
         .filter(|e| !e.is_empty())
         .map(|e| e.to_ascii_lowercase())
         .unwrap_or_else(|| DEFAULT_ENCTYPE.to_string());
+    Some((action, method, enctype, submitter))
+}
+
+fn build_login_form(form: &FormInfo<'_>, page: &Url, base: &Url) -> Option<LoginForm> {
+    let passwords: Vec<ElementRef<'_>> = form
+        .controls
+        .iter()
+        .copied()
+        .filter(|c| is_password_input(*c))
+        .collect();
+    let password_el = passwords.iter().copied().find(|p| name_of(*p).is_some())?;
+    let password_field = name_of(password_el)?.to_string();
+
+    let (action, method, enctype, submitter) = form_target(form, page, base)?;
 
     if looks_like_sign_up(form, passwords.len(), &action) {
         return None;
@@ -663,25 +675,9 @@ pub fn flow_forms(html: &str, page_url: &Url) -> Vec<FlowForm> {
     ));
     let mut out = Vec::new();
     for form in &forms {
-        let submitter = form.controls.iter().copied().find(|c| is_submit_button(*c));
-        let attr_of = |button_attr: &str, form_attr: &str| -> Option<String> {
-            submitter
-                .and_then(|b| b.value().attr(button_attr))
-                .filter(|v| !v.trim().is_empty())
-                .or_else(|| form.el.value().attr(form_attr))
-                .map(|v| v.trim().to_string())
+        let Some((action, method, _, submitter)) = form_target(form, &page, &base) else {
+            continue;
         };
-        let action = match attr_of("formaction", "action") {
-            Some(a) if !a.is_empty() => match base.join(&a) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => without_fragment(&u),
-                Ok(_) => page.clone(),
-                Err(_) => continue,
-            },
-            _ => page.clone(),
-        };
-        let method = attr_of("formmethod", "method")
-            .map(|m| m.to_ascii_uppercase())
-            .unwrap_or_else(|| "GET".to_string());
         if method != "POST" || !same_origin(&action, &page) {
             continue;
         }
@@ -843,19 +839,10 @@ pub fn flow_links(html: &str, page_url: &Url) -> Vec<(crate::report::Flow, Url)>
                 text.push_str(v);
             }
         }
-        let query: String = url
-            .query_pairs()
-            .flat_map(|(k, v)| {
-                let keep = !(v.starts_with('/') || v.contains("://"));
-                [Some(k.into_owned()), keep.then(|| v.into_owned())]
-            })
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
         let words = normalise(&format!(
             "{} {} {}",
             url.path().replace("%20", " "),
-            query,
+            query_words(&url),
             text
         ));
         if hits(logout_re(), &words) {
@@ -889,20 +876,22 @@ fn logout_re() -> Option<&'static Regex> {
 // Links
 // ---------------------------------------------------------------------------------------------
 
-fn link_looks_like_sign_in(url: &Url, text: &str) -> bool {
-    let path = normalise(&url.path().replace("%20", " "));
-    // Query keys and values, leaving out values that are themselves paths or URLs:
-    // `/login?next=/logout` is a sign-in link, `/page?return=/login` is not.
-    let query = url
-        .query_pairs()
+/// A link's query keys and values as words, leaving out values that are themselves paths or
+/// URLs: `/login?next=/logout` is a sign-in link, `/page?return=/login` is not.
+fn query_words(url: &Url) -> String {
+    url.query_pairs()
         .flat_map(|(k, v)| {
             let keep_value = !(v.starts_with('/') || v.contains("://"));
             [Some(k.into_owned()), keep_value.then(|| v.into_owned())]
         })
         .flatten()
         .collect::<Vec<_>>()
-        .join(" ");
-    let query = normalise(&query);
+        .join(" ")
+}
+
+fn link_looks_like_sign_in(url: &Url, text: &str) -> bool {
+    let path = normalise(&url.path().replace("%20", " "));
+    let query = normalise(&query_words(url));
     let text = normalise(text);
 
     let excluded = |s: &str| hits(exclude_re(), s) || hits(sign_up_link_re(), s);

@@ -6,7 +6,7 @@
 use rand::seq::SliceRandom;
 
 use super::{Attempt, Client, ProbeError, Prober};
-use crate::analysis::classify::{classify, Class};
+use crate::analysis::classify::Class;
 use crate::config::Secret;
 use crate::http::Response;
 use crate::scan::Role;
@@ -446,11 +446,6 @@ pub fn lock_duration_s(r: &Response) -> Option<u64> {
     } else {
         n
     })
-}
-
-/// Whether a sign-in answer is the ordinary rejection (for tests and checks).
-pub fn is_rejection(r: &Response, model: &crate::analysis::classify::ResponseModel) -> bool {
-    classify(r, Some(model)) == Class::Rejected
 }
 
 #[cfg(test)]
