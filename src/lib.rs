@@ -15,4 +15,5 @@ pub mod probe;
 pub mod render;
 pub mod report;
 pub mod scan;
+pub mod store;
 pub mod surface;
