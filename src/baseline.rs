@@ -136,6 +136,29 @@ impl Comparison {
     }
 }
 
+impl Baseline {
+    /// The baseline an earlier report makes (a stored scan compared with the next one).
+    pub fn from_report(report: &Report) -> Baseline {
+        Baseline {
+            target: report.target.clone(),
+            started_at: report.started_at.clone(),
+            score: report.score,
+            grade: report.grade.clone(),
+            endpoints: report.endpoints.iter().map(|e| e.label()).collect(),
+            findings: report
+                .findings
+                .iter()
+                .map(|f| BaselineFinding {
+                    id: f.id.clone(),
+                    endpoint: f.endpoint.clone(),
+                    severity: f.severity.as_str().to_string(),
+                    title: f.title.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Read and check a baseline file.
 pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
     let shown = path.display().to_string();

@@ -23,6 +23,8 @@ Examples:
   keyhole scan http://127.0.0.1:5000 --format sarif --output keyhole.sarif
   keyhole scan http://127.0.0.1:5000 --baseline main.json --fail-on-regression
   keyhole render report.json --format html --output report.html
+  keyhole fleet targets.toml                     scan many APIs, 4 at a time, into keyhole.db
+  keyhole history                                trend, new and fixed findings per target
 
 Exit codes: 0 scan completed (and passed its gates), 1 completed but failed --fail-under or
 --fail-on-regression, 2 could not run (bad arguments, target unreachable, not HTTP).
@@ -46,10 +48,146 @@ pub enum Command {
     Demo(DemoArgs),
     /// Render an earlier JSON report in another format (no network): scan once, report many ways
     Render(RenderArgs),
+    /// Scan many APIs listed in a targets file, keeping every report in the history store
+    #[command(after_help = FLEET_HELP)]
+    Fleet(FleetArgs),
+    /// Per target: the score over time, and the findings new or fixed since the previous scan
+    #[command(after_help = HISTORY_HELP)]
+    History(HistoryArgs),
+    /// Take queued scans from a shared PostgreSQL store until stopped (SIGTERM, Ctrl-C)
+    #[command(after_help = WORKER_HELP)]
+    Worker(WorkerArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff) to stdout, e.g. `keyhole man > keyhole.1`
     Man,
+}
+
+const FLEET_HELP: &str = "\
+The targets file is TOML: a [defaults] table and one [[target]] table per API, with url and any
+`keyhole scan` option (max-requests, deadline, username, password-env, skip, fail-under,
+fail-on-regression, ...). The whole file is checked before any scan starts.
+
+  [defaults]
+  max-requests = 200
+  fail-under = \"C\"
+
+  [[target]]
+  url = \"http://127.0.0.1:5000\"
+
+  [[target]]
+  url = \"http://127.0.0.1:8000\"
+  skip = [\"register\"]
+
+Examples:
+  keyhole fleet targets.toml                          scan, store in ./keyhole.db, print a summary
+  keyhole fleet targets.toml --parallel 8 --format markdown >> $GITHUB_STEP_SUMMARY
+  keyhole fleet targets.toml --fail-on-regression     exit 1 when a target got worse
+  keyhole fleet targets.toml --enqueue --store postgres://keyhole@db/keyhole   queue for workers
+
+Exit codes: 0 every target scanned and passed its gates, 1 a target failed --fail-under or
+--fail-on-regression (against its previous scan in the store), 2 a target could not be scanned or
+stored, or the file or store is not usable.";
+
+const HISTORY_HELP: &str = "\
+Examples:
+  keyhole history                                     every target in ./keyhole.db
+  keyhole history http://127.0.0.1:5000 --since 30d   one target, the last 30 days
+  keyhole history --format json --store postgres://keyhole@db/keyhole
+  keyhole history --report 0193a1b2c3 --format html --output scan.html   re-render a stored scan
+  keyhole history http://127.0.0.1:5000 --report latest --format sarif
+
+Nothing here touches the network: it reads the history store only.";
+
+const WORKER_HELP: &str = "\
+A worker takes scans queued by `keyhole fleet FILE --enqueue --store postgres://...` and stores
+their reports in the same database. Run any number of workers on any machines. Each queued scan
+runs once; the scan of a worker that died is queued again when its lease runs out. On SIGTERM or
+Ctrl-C a worker takes no new scan and finishes the one it is running.
+
+Example:
+  keyhole worker --store postgres://keyhole@db.internal/keyhole";
+
+/// `keyhole fleet FILE`.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// The targets file (TOML: [defaults] and [[target]] tables)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Targets scanned at a time (never two of one origin at once), 1 to 64 [default: 4]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub parallel: Option<i64>,
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Summary format on stdout: pretty, json or markdown [default: pretty]
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Exit 1 when a target's grade is worse than GRADE or its score below SCORE (over the file)
+    #[arg(long, value_name = "GRADE|SCORE")]
+    pub fail_under: Option<String>,
+    /// Exit 1 when a target has a new finding or a lower score than its previous stored scan
+    #[arg(long)]
+    pub fail_on_regression: bool,
+    /// Only queue the scans (needs a postgres:// store); `keyhole worker` runs them
+    #[arg(long)]
+    pub enqueue: bool,
+    #[command(flatten)]
+    pub noise: Noise,
+}
+
+/// `--store URL`, shared by scan, fleet, history and worker.
+#[derive(Debug, Args)]
+pub struct StoreArg {
+    /// History store: sqlite:PATH (embedded) or postgres://USER@HOST/DB [default: sqlite:keyhole.db]
+    #[arg(long, value_name = "URL", env = "KEYHOLE_STORE")]
+    pub store: Option<String>,
+}
+
+impl StoreArg {
+    fn url(&self) -> anyhow::Result<crate::store::StoreUrl> {
+        Ok(crate::store::StoreUrl::parse(
+            self.store.as_deref().unwrap_or(crate::store::DEFAULT_STORE),
+        )?)
+    }
+}
+
+/// `keyhole history [TARGET]`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// One target's base URL (as scanned); without it, every target in the store
+    #[arg(value_name = "TARGET")]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArg,
+    /// Only scans started on or after DATE (2026-11-30, an RFC 3339 time, or 7d for days ago)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Format: pretty, json or markdown; with --report any report format [default: pretty]
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Re-render the stored scan with this id (or a unique start of it; `latest` with TARGET),
+    /// compared with the scan before it
+    #[arg(long, value_name = "ID")]
+    pub report: Option<String>,
+    /// With --report: also write it to FILE (written whole or not at all)
+    #[arg(long, value_name = "FILE", requires = "report")]
+    pub output: Option<PathBuf>,
+}
+
+/// `keyhole worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The shared store and queue: postgres://USER@HOST[:PORT]/DATABASE
+    #[arg(long, value_name = "URL", env = "KEYHOLE_STORE", required = true)]
+    pub store: String,
+    /// Stop after this many scans (for tests and batch jobs) [default: run until stopped]
+    #[arg(long, value_name = "N")]
+    pub max_scans: Option<u64>,
+    /// Stop when the queue has been empty this many seconds [default: run until stopped]
+    #[arg(long, value_name = "SECS")]
+    pub exit_when_idle: Option<f64>,
+    #[command(flatten)]
+    pub noise: Noise,
 }
 
 #[derive(Debug, Args)]
@@ -150,6 +288,9 @@ pub struct ScanArgs {
     /// Read option defaults from this TOML file [default: ./keyhole.toml if present]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Also keep the report in this history store (sqlite:PATH or postgres://...)
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
     #[command(flatten)]
     pub noise: Noise,
 }
@@ -275,8 +416,16 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Scan(args) => {
             let cfg = args.to_config()?;
-            runtime()?.block_on(run_scan(cfg))
+            let store = args
+                .store
+                .as_deref()
+                .map(crate::store::StoreUrl::parse)
+                .transpose()?;
+            runtime()?.block_on(run_scan_stored(cfg, store))
         }
+        Command::Fleet(args) => runtime()?.block_on(run_fleet(args)),
+        Command::History(args) => runtime()?.block_on(run_history(args)),
+        Command::Worker(_args) => anyhow::bail!("keyhole worker is not built yet"),
         Command::Demo(args) => runtime()?.block_on(run_demo(args)),
         Command::Render(args) => run_render(&args),
         Command::Completions(args) => {
@@ -378,13 +527,49 @@ fn load_baseline(path: Option<&Path>) -> anyhow::Result<Option<crate::baseline::
 
 /// Scan with a validated config, render, write, and apply the gates.
 pub async fn run_scan(cfg: ScanConfig) -> anyhow::Result<u8> {
+    run_scan_stored(cfg, None).await
+}
+
+/// [`run_scan`], and keep the report in a history store. The store is opened before the scan
+/// (an unusable store costs no requests); a report the store then refuses is still written out.
+pub async fn run_scan_stored(
+    cfg: ScanConfig,
+    store: Option<crate::store::StoreUrl>,
+) -> anyhow::Result<u8> {
     let baseline = load_baseline(cfg.baseline.as_deref())?;
+    let store = match &store {
+        Some(url) => Some(crate::store::Store::open(url, true).await?),
+        None => None,
+    };
     let report = crate::pipeline::scan(cfg.clone()).await?;
-    let comparison = baseline
-        .as_ref()
-        .map(|b| crate::baseline::compare(b, &report));
+    if let Some(store) = &store {
+        let saved = store.save(&report, None).await;
+        store.close().await;
+        match saved {
+            Ok(saved) if cfg.verbosity != Verbosity::Quiet => eprintln!(
+                "keyhole: stored as scan {} in {}",
+                saved.id(),
+                store.shown()
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                // The report is still rendered below; the exit code says it was not stored.
+                emit_report(&cfg, &report, baseline.as_ref())?;
+                return Err(e.into());
+            }
+        }
+    }
+    emit_report(&cfg, &report, baseline.as_ref())
+}
+
+fn emit_report(
+    cfg: &ScanConfig,
+    report: &Report,
+    baseline: Option<&crate::baseline::Baseline>,
+) -> anyhow::Result<u8> {
+    let comparison = baseline.map(|b| crate::baseline::compare(b, report));
     emit(
-        &report,
+        report,
         comparison.as_ref(),
         &Emit {
             format: cfg.format,
@@ -441,6 +626,137 @@ fn emit(report: &Report, comparison: Option<&Comparison>, how: &Emit) -> anyhow:
         }
     }
     Ok(code)
+}
+
+/// `keyhole fleet FILE`: check the whole file and open the store, then scan (or queue) every
+/// target and print the summary.
+async fn run_fleet(args: FleetArgs) -> anyhow::Result<u8> {
+    use crate::fleet::summary::TableFormat;
+    let format = match &args.format {
+        Some(f) => TableFormat::parse(f, "fleet").map_err(anyhow::Error::msg)?,
+        None => TableFormat::Pretty,
+    };
+    let parallel = match args.parallel {
+        None => crate::fleet::run::DEFAULT_PARALLEL,
+        Some(n) if (1..=crate::fleet::run::MAX_PARALLEL as i64).contains(&n) => n as usize,
+        Some(n) => anyhow::bail!("--parallel must be a whole number from 1 to 64, not {n}"),
+    };
+    if let Some(g) = &args.fail_under {
+        FailUnder::parse(g)?;
+    }
+    let flags = crate::fleet::FleetFlags {
+        fail_under: args.fail_under.clone(),
+        fail_on_regression: args.fail_on_regression,
+    };
+    let targets = crate::fleet::load(&args.file, &flags)?;
+    let url = args.store.url()?;
+    if args.enqueue && !url.is_postgres() {
+        anyhow::bail!(
+            "--enqueue needs a shared PostgreSQL store (--store postgres://USER@HOST/DB) that workers on other machines can reach; {} is this machine's own file",
+            url.shown()
+        );
+    }
+    let store = crate::store::Store::open(&url, true).await?;
+    let verbosity = args.noise.verbosity();
+    if args.enqueue {
+        let queued: usize = anyhow::bail!("--enqueue is not built yet ({})", targets.len());
+        store.close().await;
+        if verbosity != Verbosity::Quiet {
+            eprintln!(
+                "keyhole: queued {queued} scan(s) in {}; `keyhole worker --store URL` runs them",
+                url.shown()
+            );
+        }
+        return Ok(EXIT_OK);
+    }
+    if verbosity != Verbosity::Quiet {
+        eprintln!(
+            "keyhole: fleet: {} target(s), {parallel} at a time, into {}",
+            targets.len(),
+            url.shown()
+        );
+    }
+    let result = crate::fleet::run::run(targets, &store, parallel, verbosity).await;
+    store.close().await;
+    let text = crate::fleet::summary::render(&result, format, color_wanted());
+    write_stdout(text.as_bytes())?;
+    Ok(result.exit_code())
+}
+
+/// `keyhole history [TARGET]`: the trend table, or (`--report ID`) one stored report through the
+/// report renderers.
+async fn run_history(args: HistoryArgs) -> anyhow::Result<u8> {
+    use crate::fleet::summary::TableFormat;
+    let since = args
+        .since
+        .as_deref()
+        .map(crate::history::parse_since)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let target = args
+        .target
+        .as_deref()
+        .map(|t| crate::config::parse_target(t).map(|u| crate::config::target_label(&u)))
+        .transpose()?;
+    let url = args.store.url()?;
+    if let Some(id) = &args.report {
+        let format = match &args.format {
+            Some(f) => Format::parse(f)?,
+            None => Format::Pretty,
+        };
+        let store = crate::store::Store::open(&url, false).await?;
+        let found = match (id.as_str(), &target) {
+            ("latest", Some(t)) => store.latest(t).await?,
+            ("latest", None) => anyhow::bail!("--report latest needs a TARGET"),
+            (id, _) => store.report(id).await?,
+        };
+        let Some((id, report)) = found else {
+            anyhow::bail!(
+                "no stored scan '{id}' in {}; `keyhole history` lists them",
+                url.shown()
+            );
+        };
+        let scans = store.scans(Some(&report.target), None).await?;
+        let me = scans.iter().find(|s| s.id == id);
+        let previous = match me {
+            Some(s) => store.previous(s).await?,
+            None => None,
+        };
+        store.close().await;
+        let comparison = previous.map(|p| {
+            crate::baseline::compare(&crate::baseline::Baseline::from_report(&p), &report)
+        });
+        return emit(
+            &report,
+            comparison.as_ref(),
+            &Emit {
+                format,
+                output: args.output.as_deref(),
+                color: args.output.is_none() && color_wanted(),
+                fail_under: None,
+                fail_on_regression: false,
+                quiet: false,
+            },
+        );
+    }
+    let format = match &args.format {
+        Some(f) => TableFormat::parse(f, "history").map_err(anyhow::Error::msg)?,
+        None => TableFormat::Pretty,
+    };
+    let store = crate::store::Store::open(&url, false).await?;
+    let history = crate::history::build(&store, target.as_deref(), since.as_deref()).await?;
+    store.close().await;
+    if let (Some(t), true) = (&target, history.targets.is_empty()) {
+        if since.is_none() {
+            anyhow::bail!(
+                "no scans of {t} in {}; `keyhole history` lists the targets it holds",
+                url.shown()
+            );
+        }
+    }
+    let text = crate::history::render(&history, format, color_wanted());
+    write_stdout(text.as_bytes())?;
+    Ok(EXIT_OK)
 }
 
 /// `keyhole render REPORT`: re-render a saved JSON report, optionally against a baseline.

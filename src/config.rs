@@ -196,7 +196,7 @@ pub enum ConfigError {
 
 /// Option values as given, before defaults; both the flags and the config file produce one, and
 /// [`Overrides::over`] layers them.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Overrides {
     pub format: Option<String>,
@@ -364,6 +364,11 @@ pub fn parse_target(raw: &str) -> Result<Url, ConfigError> {
     url.set_fragment(None);
     url.set_query(None);
     Ok(url)
+}
+
+/// How a target is named in reports and in the history store: its URL without a trailing '/'.
+pub fn target_label(url: &Url) -> String {
+    url.to_string().trim_end_matches('/').to_string()
 }
 
 impl ScanConfig {

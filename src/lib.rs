@@ -9,6 +9,8 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod discover;
+pub mod fleet;
+pub mod history;
 pub mod http;
 pub mod pipeline;
 pub mod probe;

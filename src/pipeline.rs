@@ -259,12 +259,7 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
             name: "keyhole".into(),
             version: env!("CARGO_PKG_VERSION").into(),
         },
-        target: scanner
-            .cfg
-            .target
-            .to_string()
-            .trim_end_matches('/')
-            .to_string(),
+        target: crate::config::target_label(&scanner.cfg.target),
         started_at,
         duration_ms,
         score: total,

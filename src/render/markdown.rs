@@ -11,7 +11,7 @@ use crate::baseline::{ChangedFinding, Comparison};
 use crate::report::{Report, Severity};
 
 /// Inline text: Markdown and HTML specials escaped, line breaks flattened.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -88,7 +88,7 @@ fn severity_sgr(sev: Severity) -> &'static str {
 
 /// Text from the report, safe to print: control characters (escape sequences included) are
 /// dropped, tabs become spaces; newlines are kept only when `keep_newlines`.
-fn clean(s: &str, keep_newlines: bool) -> String {
+pub(crate) fn clean(s: &str, keep_newlines: bool) -> String {
     s.chars()
         .filter_map(|c| match c {
             '\n' if keep_newlines => Some('\n'),
@@ -188,7 +188,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn new_table(color: bool) -> Table {
+pub(crate) fn new_table(color: bool) -> Table {
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED);
     if color {
@@ -199,7 +199,7 @@ fn new_table(color: bool) -> Table {
     t
 }
 
-fn header_cell(text: &str, color: bool) -> Cell {
+pub(crate) fn header_cell(text: &str, color: bool) -> Cell {
     let c = Cell::new(text);
     if color {
         c.add_attribute(Attribute::Bold)

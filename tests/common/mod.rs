@@ -79,8 +79,13 @@ impl Target {
     /// on a free port and waits until it accepts connections. Runs
     /// `scripts/setup-targets` first (once per process).
     pub fn start(name: &str) -> Target {
+        Target::start_on(name, free_port())
+    }
+
+    /// Starts target `name` on this port (e.g. where another target ran before: the same API,
+    /// changed).
+    pub fn start_on(name: &str, port: u16) -> Target {
         ensure_targets_setup();
-        let port = free_port();
         let log_path = std::env::temp_dir().join(format!(
             "keyhole-target-{name}-{port}-{}.log",
             std::process::id()

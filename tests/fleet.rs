@@ -1,0 +1,313 @@
+//! `keyhole fleet` and `keyhole history` against real targets, with the embedded SQLite store:
+//! a fleet, then one target changes (the same port, another server), then a second fleet, and
+//! history shows exactly that change. Plus the store's failure modes: a file that is not a store,
+//! an unreachable PostgreSQL, a bad targets file — exit 2, one line, nothing stored lost.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::{keyhole_bin, Target};
+use serde_json::Value;
+
+fn keyhole(dir: &Path, args: &[&str]) -> Output {
+    Command::new(keyhole_bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("KEYHOLE_STORE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run keyhole")
+}
+
+fn stdout_json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The ids in a list of changed findings.
+fn ids(v: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = v
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {v}"))
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn row<'a>(table: &'a Value, target: &str) -> &'a Value {
+    table["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["target"] == target)
+        .unwrap_or_else(|| panic!("no row for {target} in {table:#}"))
+}
+
+/// The finding ids of a stored report, read back through `keyhole history --report`.
+fn stored_ids(dir: &Path, store: &str, id: &str) -> Vec<String> {
+    let out = keyhole(dir, &["history", "--store", store, "--report", id, "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut ids: Vec<String> = stdout_json(&out)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+#[test]
+fn a_changed_target_shows_exactly_its_change_in_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite:{}", dir.path().join("history.db").display());
+    // naive_form: POST /login with no throttle. Later the same port serves xff_bypass: POST /login
+    // throttled per X-Forwarded-For, which a client sets itself.
+    let changing = Target::start("naive_form");
+    let port = changing.port;
+    let steady = [
+        Target::start("limited_json"),
+        Target::start("rust_smart_ip"),
+        Target::start("fastapi_oauth2_token"),
+    ];
+    let mut file = String::from("[defaults]\nmax-requests = 250\n\n");
+    for url in std::iter::once(changing.base_url()).chain(steady.iter().map(Target::base_url)) {
+        file.push_str(&format!("[[target]]\nurl = \"{url}\"\n\n"));
+    }
+    std::fs::write(dir.path().join("targets.toml"), &file).unwrap();
+    let fleet = |extra: &[&str]| {
+        let mut args = vec!["fleet", "targets.toml", "--store", &store, "--format", "json"];
+        args.extend_from_slice(extra);
+        keyhole(dir.path(), &args)
+    };
+
+    let first = fleet(&[]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let first_json = stdout_json(&first);
+    assert_eq!(first_json["targets"].as_array().unwrap().len(), 4);
+    for t in first_json["targets"].as_array().unwrap() {
+        assert!(t["error"].is_null(), "{t:#}");
+        assert!(t["scan_id"].is_string(), "{t:#}");
+        assert!(t["score_change"].is_null(), "a first scan has no change: {t:#}");
+    }
+    // One line per finished target on stderr, never on stdout.
+    assert_eq!(
+        stderr(&first).lines().filter(|l| l.contains("/4] http://")).count(),
+        4,
+        "{}",
+        stderr(&first)
+    );
+    let before = row(&first_json, &changing.base_url()).clone();
+    assert!(ids(&before["new"]).contains(&"rate-limit.missing".to_string()));
+
+    drop(changing);
+    let changed = Target::start_on("xff_bypass", port);
+    let second = fleet(&["--fail-on-regression"]);
+    // The changed target has a new finding: the regression gate fails the fleet.
+    assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
+    let second_json = stdout_json(&second);
+    let after = row(&second_json, &changed.base_url());
+    let first_ids = stored_ids(dir.path(), &store, before["scan_id"].as_str().unwrap());
+    let second_ids = stored_ids(dir.path(), &store, after["scan_id"].as_str().unwrap());
+    let appeared: Vec<String> = second_ids
+        .iter()
+        .filter(|i| !first_ids.contains(i))
+        .cloned()
+        .collect();
+    let gone: Vec<String> = first_ids
+        .iter()
+        .filter(|i| !second_ids.contains(i))
+        .cloned()
+        .collect();
+    assert!(appeared.contains(&"rate-limit.ip-header-bypass".to_string()), "{second_ids:?}");
+    assert!(gone.contains(&"rate-limit.missing".to_string()), "{first_ids:?}");
+    assert_eq!(ids(&after["new"]), appeared);
+    assert_eq!(ids(&after["fixed"]), gone);
+    assert!(after["gate"].as_str().unwrap().contains("regression"), "{after:#}");
+    for t in &steady {
+        let r = row(&second_json, &t.base_url());
+        assert_eq!(ids(&r["new"]), Vec::<String>::new(), "{r:#}");
+        assert_eq!(ids(&r["fixed"]), Vec::<String>::new(), "{r:#}");
+        assert!(r["gate"].is_null(), "{r:#}");
+    }
+
+    // History says the same, from the store alone.
+    let history = keyhole(dir.path(), &["history", "--store", &store, "--format", "json"]);
+    assert!(history.status.success(), "{}", stderr(&history));
+    let h = stdout_json(&history);
+    assert_eq!(h["targets"].as_array().unwrap().len(), 4);
+    let ch = row(&h, &changed.base_url());
+    assert_eq!(ch["scans"].as_array().unwrap().len(), 2);
+    assert_eq!(ids(&ch["new"]), appeared);
+    assert_eq!(ids(&ch["fixed"]), gone);
+    for t in &steady {
+        let r = row(&h, &t.base_url());
+        assert_eq!(r["scans"].as_array().unwrap().len(), 2);
+        assert!(ids(&r["new"]).is_empty() && ids(&r["fixed"]).is_empty(), "{r:#}");
+    }
+    // One target, pretty: the trend and the change by name.
+    let pretty = keyhole(dir.path(), &["history", &changed.base_url(), "--store", &store]);
+    let text = String::from_utf8_lossy(&pretty.stdout);
+    assert!(pretty.status.success(), "{}", stderr(&pretty));
+    assert!(text.contains("fixed  rate-limit.missing"), "{text}");
+    assert!(text.contains("new    rate-limit.ip-header-bypass"), "{text}");
+    assert!(!text.contains(&steady[0].base_url()), "{text}");
+    // A stored report re-rendered through the report renderers, with no network.
+    drop(changed);
+    let sarif = keyhole(
+        dir.path(),
+        &["history", &format!("http://127.0.0.1:{port}"), "--store", &store, "--report", "latest", "--format", "sarif"],
+    );
+    assert!(sarif.status.success(), "{}", stderr(&sarif));
+    assert_eq!(stdout_json(&sarif)["version"], "2.1.0");
+    let md = keyhole(dir.path(), &["history", "--store", &store, "--format", "markdown"]);
+    assert!(String::from_utf8_lossy(&md.stdout).contains("| Target | Scores |"));
+}
+
+#[test]
+fn a_file_that_is_not_a_store_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::start("limited_json");
+    std::fs::write(
+        dir.path().join("targets.toml"),
+        format!("[[target]]\nurl = \"{}\"\n", target.base_url()),
+    )
+    .unwrap();
+    // A real store with one scan in it, then damaged past its header.
+    let good = dir.path().join("good.db");
+    let store = format!("sqlite:{}", good.display());
+    let out = keyhole(dir.path(), &["fleet", "targets.toml", "--store", &store, "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let junk = dir.path().join("notes.db");
+    let bytes = b"meeting notes, not a database\n".repeat(100);
+    std::fs::write(&junk, &bytes).unwrap();
+    for args in [
+        vec!["fleet", "targets.toml", "--store"],
+        vec!["history", "--store"],
+        vec!["scan", &target.base_url(), "--store"],
+    ] {
+        let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        args.push(format!("sqlite:{}", junk.display()));
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = keyhole(dir.path(), &argv);
+        assert_eq!(out.status.code(), Some(2), "{argv:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("is not a keyhole history store"), "{err}");
+        assert!(out.stdout.is_empty(), "nothing on stdout: {argv:?}");
+        assert_eq!(std::fs::read(&junk).unwrap(), bytes, "{argv:?} changed the file");
+    }
+    // Another program's SQLite database is not written into either.
+    let foreign = dir.path().join("app.db");
+    let sqlite_ok = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table users(id)'); c.commit()",
+            foreign.to_str().unwrap(),
+        ])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if sqlite_ok {
+        let before = std::fs::read(&foreign).unwrap();
+        let out = keyhole(dir.path(), &["history", "--store", &format!("sqlite:{}", foreign.display())]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("another program"), "{}", stderr(&out));
+        assert_eq!(std::fs::read(&foreign).unwrap(), before);
+    }
+    // The good store still holds its scan.
+    let h = keyhole(dir.path(), &["history", "--store", &store, "--format", "json"]);
+    assert!(h.status.success(), "{}", stderr(&h));
+    assert_eq!(stdout_json(&h)["targets"][0]["scans"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn an_unreachable_postgres_is_one_line_and_no_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::start("limited_json");
+    std::fs::write(
+        dir.path().join("targets.toml"),
+        format!("[[target]]\nurl = \"{}\"\n", target.base_url()),
+    )
+    .unwrap();
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pg = format!("postgres://keyhole:s3cret@127.0.0.1:{port}/keyhole");
+    for args in [
+        vec!["fleet", "targets.toml", "--store", &pg],
+        vec!["history", "--store", &pg],
+        vec!["worker", "--store", &pg],
+        vec!["fleet", "targets.toml", "--enqueue", "--store", &pg],
+    ] {
+        let started = std::time::Instant::now();
+        let out = keyhole(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("cannot open the history store"), "{err}");
+        assert!(!err.contains("s3cret"), "the password is never shown: {err}");
+        assert!(started.elapsed().as_secs() < 30, "{args:?} took {:?}", started.elapsed());
+    }
+    // The store is opened before any scan: the target saw no request.
+    assert!(!target.log().contains("POST"), "{}", target.log());
+}
+
+#[test]
+fn a_bad_targets_file_fails_whole_before_any_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::start("limited_json");
+    std::fs::write(
+        dir.path().join("targets.toml"),
+        format!(
+            "[[target]]\nurl = \"{}\"\n\n[[target]]\nurl = \"{}/v2\"\nmax-requets = 10\n",
+            target.base_url(),
+            target.base_url()
+        ),
+    )
+    .unwrap();
+    let out = keyhole(dir.path(), &["fleet", "targets.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("target 2") && err.contains("max-requets"), "{err}");
+    assert!(!dir.path().join("keyhole.db").exists(), "no store is created for a bad file");
+    assert!(!target.log().contains("POST"), "{}", target.log());
+    std::fs::write(
+        dir.path().join("good.toml"),
+        format!("[[target]]\nurl = \"{}\"\n", target.base_url()),
+    )
+    .unwrap();
+    for (args, want) in [
+        (vec!["fleet", "missing.toml"], "cannot read targets file"),
+        (vec!["fleet", "good.toml", "--parallel", "0"], "--parallel"),
+        (vec!["fleet", "good.toml", "--format", "sarif"], "pretty, json or markdown"),
+        (vec!["fleet", "good.toml", "--enqueue"], "--enqueue needs a shared PostgreSQL"),
+        (vec!["fleet", "good.toml", "--fail-under", "Q"], "--fail-under"),
+        (vec!["history"], "no history store"),
+        (vec!["history", "--since", "last tuesday"], "--since"),
+    ] {
+        let out = keyhole(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}
