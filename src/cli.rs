@@ -594,7 +594,8 @@ struct Emit<'a> {
 
 /// Render, write `--output` (atomically) and stdout (the same bytes), then apply the gates.
 fn emit(report: &Report, comparison: Option<&Comparison>, how: &Emit) -> anyhow::Result<u8> {
-    let text = crate::render::render(report, how.format, comparison, how.color);
+    let text = crate::render::render(report, how.format, comparison, how.color)
+        .context("cannot render the report")?;
     if let Some(path) = how.output {
         write_atomically(path, text.as_bytes())
             .with_context(|| format!("cannot write --output {}", path.display()))?;

@@ -14,14 +14,22 @@ use crate::baseline::Comparison;
 use crate::config::Format;
 use crate::report::{Category, Finding, Framework, Report, Severity};
 
+/// A report that could not be rendered. Only the HTML page can fail, and only through a bug in
+/// its template (the unit tests render every shape of report through it).
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("the HTML report template failed: {0}")]
+    Html(#[from] minijinja::Error),
+}
+
 /// Render `report` in `format`. `color` applies to the pretty format only.
 pub fn render(
     report: &Report,
     format: Format,
     baseline: Option<&Comparison>,
     color: bool,
-) -> String {
-    match format {
+) -> Result<String, RenderError> {
+    Ok(match format {
         Format::Pretty => {
             let mut out = pretty::render(report, color);
             if let Some(cmp) = baseline {
@@ -36,8 +44,8 @@ pub fn render(
         Format::Sarif => sarif::render(report, baseline),
         Format::Junit => junit::render(report, baseline),
         Format::Markdown => markdown::render(report, baseline),
-        Format::Html => html::render(report, baseline),
-    }
+        Format::Html => html::render(report, baseline)?,
+    })
 }
 
 /// The JSON report (schema_version 1) with the comparison added as a top-level `"baseline"` key.
