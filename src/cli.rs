@@ -186,6 +186,13 @@ pub struct WorkerArgs {
     /// Stop when the queue has been empty this many seconds [default: run until stopped]
     #[arg(long, value_name = "SECS")]
     pub exit_when_idle: Option<f64>,
+    /// A worker silent this long is dead and its scan is queued again [default: 30]
+    #[arg(long, value_name = "SECS")]
+    pub lease: Option<f64>,
+    /// On SIGTERM, how long the running scan may take to finish before it goes back to the
+    /// queue [default: 150]
+    #[arg(long, value_name = "SECS")]
+    pub grace: Option<f64>,
     #[command(flatten)]
     pub noise: Noise,
 }
@@ -335,7 +342,7 @@ impl ScanArgs {
 }
 
 impl Noise {
-    fn verbosity(&self) -> Verbosity {
+    pub fn verbosity(&self) -> Verbosity {
         if self.quiet {
             Verbosity::Quiet
         } else if self.verbose {
@@ -425,7 +432,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Fleet(args) => runtime()?.block_on(run_fleet(args)),
         Command::History(args) => runtime()?.block_on(run_history(args)),
-        Command::Worker(_args) => anyhow::bail!("keyhole worker is not built yet"),
+        Command::Worker(args) => runtime()?.block_on(crate::worker::run_cli(args)),
         Command::Demo(args) => runtime()?.block_on(run_demo(args)),
         Command::Render(args) => run_render(&args),
         Command::Completions(args) => {
@@ -660,7 +667,7 @@ async fn run_fleet(args: FleetArgs) -> anyhow::Result<u8> {
     let store = crate::store::Store::open(&url, true).await?;
     let verbosity = args.noise.verbosity();
     if args.enqueue {
-        let queued: usize = anyhow::bail!("--enqueue is not built yet ({})", targets.len());
+        let queued = crate::worker::enqueue(&store, &targets).await?;
         store.close().await;
         if verbosity != Verbosity::Quiet {
             eprintln!(

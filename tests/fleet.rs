@@ -58,7 +58,12 @@ fn row<'a>(table: &'a Value, target: &str) -> &'a Value {
 
 /// The finding ids of a stored report, read back through `keyhole history --report`.
 fn stored_ids(dir: &Path, store: &str, id: &str) -> Vec<String> {
-    let out = keyhole(dir, &["history", "--store", store, "--report", id, "--format", "json"]);
+    let out = keyhole(
+        dir,
+        &[
+            "history", "--store", store, "--report", id, "--format", "json",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let mut ids: Vec<String> = stdout_json(&out)["findings"]
         .as_array()
@@ -90,7 +95,14 @@ fn a_changed_target_shows_exactly_its_change_in_history() {
     }
     std::fs::write(dir.path().join("targets.toml"), &file).unwrap();
     let fleet = |extra: &[&str]| {
-        let mut args = vec!["fleet", "targets.toml", "--store", &store, "--format", "json"];
+        let mut args = vec![
+            "fleet",
+            "targets.toml",
+            "--store",
+            &store,
+            "--format",
+            "json",
+        ];
         args.extend_from_slice(extra);
         keyhole(dir.path(), &args)
     };
@@ -102,11 +114,17 @@ fn a_changed_target_shows_exactly_its_change_in_history() {
     for t in first_json["targets"].as_array().unwrap() {
         assert!(t["error"].is_null(), "{t:#}");
         assert!(t["scan_id"].is_string(), "{t:#}");
-        assert!(t["score_change"].is_null(), "a first scan has no change: {t:#}");
+        assert!(
+            t["score_change"].is_null(),
+            "a first scan has no change: {t:#}"
+        );
     }
     // One line per finished target on stderr, never on stdout.
     assert_eq!(
-        stderr(&first).lines().filter(|l| l.contains("/4] http://")).count(),
+        stderr(&first)
+            .lines()
+            .filter(|l| l.contains("/4] http://"))
+            .count(),
         4,
         "{}",
         stderr(&first)
@@ -133,11 +151,20 @@ fn a_changed_target_shows_exactly_its_change_in_history() {
         .filter(|i| !second_ids.contains(i))
         .cloned()
         .collect();
-    assert!(appeared.contains(&"rate-limit.ip-header-bypass".to_string()), "{second_ids:?}");
-    assert!(gone.contains(&"rate-limit.missing".to_string()), "{first_ids:?}");
+    assert!(
+        appeared.contains(&"rate-limit.ip-header-bypass".to_string()),
+        "{second_ids:?}"
+    );
+    assert!(
+        gone.contains(&"rate-limit.missing".to_string()),
+        "{first_ids:?}"
+    );
     assert_eq!(ids(&after["new"]), appeared);
     assert_eq!(ids(&after["fixed"]), gone);
-    assert!(after["gate"].as_str().unwrap().contains("regression"), "{after:#}");
+    assert!(
+        after["gate"].as_str().unwrap().contains("regression"),
+        "{after:#}"
+    );
     for t in &steady {
         let r = row(&second_json, &t.base_url());
         assert_eq!(ids(&r["new"]), Vec::<String>::new(), "{r:#}");
@@ -146,7 +173,10 @@ fn a_changed_target_shows_exactly_its_change_in_history() {
     }
 
     // History says the same, from the store alone.
-    let history = keyhole(dir.path(), &["history", "--store", &store, "--format", "json"]);
+    let history = keyhole(
+        dir.path(),
+        &["history", "--store", &store, "--format", "json"],
+    );
     assert!(history.status.success(), "{}", stderr(&history));
     let h = stdout_json(&history);
     assert_eq!(h["targets"].as_array().unwrap().len(), 4);
@@ -157,24 +187,45 @@ fn a_changed_target_shows_exactly_its_change_in_history() {
     for t in &steady {
         let r = row(&h, &t.base_url());
         assert_eq!(r["scans"].as_array().unwrap().len(), 2);
-        assert!(ids(&r["new"]).is_empty() && ids(&r["fixed"]).is_empty(), "{r:#}");
+        assert!(
+            ids(&r["new"]).is_empty() && ids(&r["fixed"]).is_empty(),
+            "{r:#}"
+        );
     }
     // One target, pretty: the trend and the change by name.
-    let pretty = keyhole(dir.path(), &["history", &changed.base_url(), "--store", &store]);
+    let pretty = keyhole(
+        dir.path(),
+        &["history", &changed.base_url(), "--store", &store],
+    );
     let text = String::from_utf8_lossy(&pretty.stdout);
     assert!(pretty.status.success(), "{}", stderr(&pretty));
     assert!(text.contains("fixed  rate-limit.missing"), "{text}");
-    assert!(text.contains("new    rate-limit.ip-header-bypass"), "{text}");
+    assert!(
+        text.contains("new    rate-limit.ip-header-bypass"),
+        "{text}"
+    );
     assert!(!text.contains(&steady[0].base_url()), "{text}");
     // A stored report re-rendered through the report renderers, with no network.
     drop(changed);
     let sarif = keyhole(
         dir.path(),
-        &["history", &format!("http://127.0.0.1:{port}"), "--store", &store, "--report", "latest", "--format", "sarif"],
+        &[
+            "history",
+            &format!("http://127.0.0.1:{port}"),
+            "--store",
+            &store,
+            "--report",
+            "latest",
+            "--format",
+            "sarif",
+        ],
     );
     assert!(sarif.status.success(), "{}", stderr(&sarif));
     assert_eq!(stdout_json(&sarif)["version"], "2.1.0");
-    let md = keyhole(dir.path(), &["history", "--store", &store, "--format", "markdown"]);
+    let md = keyhole(
+        dir.path(),
+        &["history", "--store", &store, "--format", "markdown"],
+    );
     assert!(String::from_utf8_lossy(&md.stdout).contains("| Target | Scores |"));
 }
 
@@ -190,7 +241,10 @@ fn a_file_that_is_not_a_store_is_refused_and_left_untouched() {
     // A real store with one scan in it, then damaged past its header.
     let good = dir.path().join("good.db");
     let store = format!("sqlite:{}", good.display());
-    let out = keyhole(dir.path(), &["fleet", "targets.toml", "--store", &store, "-q"]);
+    let out = keyhole(
+        dir.path(),
+        &["fleet", "targets.toml", "--store", &store, "-q"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let junk = dir.path().join("notes.db");
     let bytes = b"meeting notes, not a database\n".repeat(100);
@@ -209,7 +263,10 @@ fn a_file_that_is_not_a_store_is_refused_and_left_untouched() {
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.contains("is not a keyhole history store"), "{err}");
         assert!(out.stdout.is_empty(), "nothing on stdout: {argv:?}");
-        assert_eq!(std::fs::read(&junk).unwrap(), bytes, "{argv:?} changed the file");
+        assert!(
+            std::fs::read(&junk).unwrap() == bytes,
+            "{argv:?} changed the file"
+        );
     }
     // Another program's SQLite database is not written into either.
     let foreign = dir.path().join("app.db");
@@ -224,15 +281,34 @@ fn a_file_that_is_not_a_store_is_refused_and_left_untouched() {
         .unwrap_or(false);
     if sqlite_ok {
         let before = std::fs::read(&foreign).unwrap();
-        let out = keyhole(dir.path(), &["history", "--store", &format!("sqlite:{}", foreign.display())]);
+        let out = keyhole(
+            dir.path(),
+            &[
+                "history",
+                "--store",
+                &format!("sqlite:{}", foreign.display()),
+            ],
+        );
         assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
         assert!(stderr(&out).contains("another program"), "{}", stderr(&out));
-        assert_eq!(std::fs::read(&foreign).unwrap(), before);
+        assert!(
+            std::fs::read(&foreign).unwrap() == before,
+            "the foreign database was changed"
+        );
     }
     // The good store still holds its scan.
-    let h = keyhole(dir.path(), &["history", "--store", &store, "--format", "json"]);
+    let h = keyhole(
+        dir.path(),
+        &["history", "--store", &store, "--format", "json"],
+    );
     assert!(h.status.success(), "{}", stderr(&h));
-    assert_eq!(stdout_json(&h)["targets"][0]["scans"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        stdout_json(&h)["targets"][0]["scans"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -263,8 +339,15 @@ fn an_unreachable_postgres_is_one_line_and_no_scan() {
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.contains("cannot open the history store"), "{err}");
-        assert!(!err.contains("s3cret"), "the password is never shown: {err}");
-        assert!(started.elapsed().as_secs() < 30, "{args:?} took {:?}", started.elapsed());
+        assert!(
+            !err.contains("s3cret"),
+            "the password is never shown: {err}"
+        );
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
     }
     // The store is opened before any scan: the target saw no request.
     assert!(!target.log().contains("POST"), "{}", target.log());
@@ -287,8 +370,14 @@ fn a_bad_targets_file_fails_whole_before_any_scan() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("target 2") && err.contains("max-requets"), "{err}");
-    assert!(!dir.path().join("keyhole.db").exists(), "no store is created for a bad file");
+    assert!(
+        err.contains("target 2") && err.contains("max-requets"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("keyhole.db").exists(),
+        "no store is created for a bad file"
+    );
     assert!(!target.log().contains("POST"), "{}", target.log());
     std::fs::write(
         dir.path().join("good.toml"),
@@ -298,9 +387,18 @@ fn a_bad_targets_file_fails_whole_before_any_scan() {
     for (args, want) in [
         (vec!["fleet", "missing.toml"], "cannot read targets file"),
         (vec!["fleet", "good.toml", "--parallel", "0"], "--parallel"),
-        (vec!["fleet", "good.toml", "--format", "sarif"], "pretty, json or markdown"),
-        (vec!["fleet", "good.toml", "--enqueue"], "--enqueue needs a shared PostgreSQL"),
-        (vec!["fleet", "good.toml", "--fail-under", "Q"], "--fail-under"),
+        (
+            vec!["fleet", "good.toml", "--format", "sarif"],
+            "pretty, json or markdown",
+        ),
+        (
+            vec!["fleet", "good.toml", "--enqueue"],
+            "--enqueue needs a shared PostgreSQL",
+        ),
+        (
+            vec!["fleet", "good.toml", "--fail-under", "Q"],
+            "--fail-under",
+        ),
         (vec!["history"], "no history store"),
         (vec!["history", "--since", "last tuesday"], "--since"),
     ] {

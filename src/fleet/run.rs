@@ -191,7 +191,7 @@ pub async fn run(
                 let _origin = origin.lock().await;
                 let _slot = permits.acquire().await;
                 let scan_started = Instant::now();
-                let scanned = scan_on_own_thread(&t).await;
+                let scanned = scan_on_own_thread(&t.cfg).await;
                 let ms = scan_started.elapsed().as_millis() as u64;
                 drop(_slot);
                 match scanned {
@@ -216,8 +216,9 @@ pub async fn run(
 /// Run one target's scan on a blocking thread with its own single-threaded runtime: the same
 /// conditions as `keyhole scan`, whatever the other targets are doing. A scan that outlives its
 /// deadline by far, or panics, is that target's error, never the fleet's.
-async fn scan_on_own_thread(t: &FleetTarget) -> Result<Report, String> {
-    let cfg = t.cfg.clone();
+pub async fn scan_on_own_thread(cfg: &crate::config::ScanConfig) -> Result<Report, String> {
+    let deadline = cfg.deadline;
+    let cfg = cfg.clone();
     let grace = cfg.deadline + cfg.timeout * 2 + Duration::from_secs(10);
     let handle = tokio::task::spawn_blocking(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -234,7 +235,7 @@ async fn scan_on_own_thread(t: &FleetTarget) -> Result<Report, String> {
         }
         Err(_) => Err(format!(
             "the scan did not end within its deadline plus {} s",
-            (grace - t.cfg.deadline).as_secs()
+            (grace - deadline).as_secs()
         )),
     }
 }

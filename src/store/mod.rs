@@ -12,7 +12,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::Row;
 
 use crate::report::Report;
@@ -167,7 +167,6 @@ impl Store {
                 let opts = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(create)
-                    .journal_mode(SqliteJournalMode::Wal)
                     .busy_timeout(Duration::from_secs(30));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(1)
@@ -189,6 +188,14 @@ impl Store {
         };
         let store = Store { pool, shown };
         store.check_foreign().await?;
+        if let Pool::Sqlite(pool) = &store.pool {
+            // Write-ahead logging only once the file is known to be ours: the pragma rewrites the
+            // database header.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(pool)
+                .await
+                .map_err(|e| not_a_store_or(&store.shown, e, |e| store.query_err(e)))?;
+        }
         store.migrate().await?;
         Ok(store)
     }
