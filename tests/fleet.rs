@@ -400,6 +400,10 @@ fn a_bad_targets_file_fails_whole_before_any_scan() {
             "--fail-under",
         ),
         (vec!["history"], "no history store"),
+        (
+            vec!["worker", "--store", "sqlite:x.db"],
+            "needs the shared PostgreSQL store",
+        ),
         (vec!["history", "--since", "last tuesday"], "--since"),
     ] {
         let out = keyhole(dir.path(), &args);

@@ -1,0 +1,392 @@
+//! `keyhole fleet --enqueue` and `keyhole worker` on a real PostgreSQL (the throwaway cluster of
+//! scripts/setup-postgres, one fresh database per test): two workers, ten real targets, one
+//! worker killed mid-scan, every target scanned and stored exactly once; and a worker stopped by
+//! SIGTERM finishes its scan and takes no other.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::{keyhole_bin, repo_root, Target};
+use serde_json::Value;
+
+/// The cluster's URL (the database `keyhole`), started once per test process.
+fn cluster_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let out = Command::new(repo_root().join("scripts/setup-postgres"))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run scripts/setup-postgres");
+        assert!(
+            out.status.success(),
+            "scripts/setup-postgres failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    })
+    .clone()
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A new, empty database on the cluster; its URL.
+fn fresh_database(tag: &str) -> String {
+    let base = cluster_url();
+    let name = format!(
+        "kh_{tag}_{}_{:06x}",
+        std::process::id(),
+        rand::random::<u32>() & 0xffffff
+    );
+    rt().block_on(async {
+        let pool = sqlx::PgPool::connect(&base)
+            .await
+            .expect("connect to the cluster");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&pool)
+            .await
+            .expect("create database");
+        pool.close().await;
+    });
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    format!("{prefix}/{name}")
+}
+
+fn query_rows(db: &str, sql: &'static str) -> Vec<(String, String, i32, Option<String>)> {
+    rt().block_on(async {
+        let pool = sqlx::PgPool::connect(db).await.unwrap();
+        let rows = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows
+    })
+}
+
+/// (idempotency_key, status, attempts, lock_by) of every queued job.
+fn jobs(db: &str) -> Vec<(String, String, i32, Option<String>)> {
+    query_rows(
+        db,
+        "SELECT idempotency_key, status, attempts, lock_by FROM apalis.jobs ORDER BY idempotency_key",
+    )
+}
+
+struct Worker {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Worker {
+    fn start(db: &str, extra: &[&str]) -> Worker {
+        let mut child = Command::new(keyhole_bin())
+            .args(["worker", "--store", db, "--lease", "4"])
+            .args(extra)
+            .env_remove("KEYHOLE_STORE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start keyhole worker");
+        let (tx, lines) = mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Worker {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Wait for a stderr line containing `what`; returns it.
+    fn wait_for(&mut self, what: &str, within: Duration) -> String {
+        let end = Instant::now() + within;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(what) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no line with '{what}' within {within:?}; so far:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Wait for the process to exit and collect the rest of its stderr.
+    fn finish(&mut self, within: Duration) -> (Option<i32>, Vec<String>) {
+        let end = Instant::now() + within;
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > end {
+                let _ = self.child.kill();
+                panic!(
+                    "worker did not exit within {within:?}:\n{}",
+                    self.seen.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(500)) {
+            self.seen.push(line);
+        }
+        (status.code(), self.seen.clone())
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn worker_name(line: &str) -> String {
+    // "keyhole: worker NAME: taking scans from ..."
+    line.split_whitespace()
+        .nth(2)
+        .unwrap()
+        .trim_end_matches(':')
+        .to_string()
+}
+
+fn enqueue(dir: &std::path::Path, db: &str, targets: &[Target]) {
+    let mut file = String::new();
+    for t in targets {
+        file.push_str(&format!("[[target]]\nurl = \"{}\"\n\n", t.base_url()));
+    }
+    std::fs::write(dir.join("targets.toml"), file).unwrap();
+    let out = Command::new(keyhole_bin())
+        .args(["fleet", "targets.toml", "--enqueue", "--store", db])
+        .current_dir(dir)
+        .env_remove("KEYHOLE_STORE")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "--enqueue prints nothing on stdout");
+}
+
+fn history(db: &str) -> Value {
+    let out = Command::new(keyhole_bin())
+        .args(["history", "--store", db, "--format", "json"])
+        .env_remove("KEYHOLE_STORE")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn two_workers_one_killed_mid_scan_every_target_scanned_exactly_once() {
+    let db = fresh_database("kill");
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        "naive_form",
+        "limited_json",
+        "verbose_json",
+        "xff_bypass",
+        "rust_smart_ip",
+        "rust_basic_governor",
+        "fastapi_oauth2_token",
+        "express_ok_false",
+        "express_slow_down",
+        "generous_limit",
+    ];
+    let targets: Vec<Target> = names.iter().map(|n| Target::start(n)).collect();
+    enqueue(dir.path(), &db, &targets);
+    assert_eq!(jobs(&db).len(), 10);
+
+    // Both workers run at once on the one queue.
+    let mut a = Worker::start(&db, &[]);
+    let mut b = Worker::start(&db, &["--exit-when-idle", "3"]);
+    let a_name = worker_name(&a.wait_for("taking scans", Duration::from_secs(30)));
+    // A takes a scan; it dies in the middle of it.
+    let scanning = a.wait_for("scanning ", Duration::from_secs(30));
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    let killed_url = scanning.rsplit(' ').next().unwrap().to_string();
+    assert!(
+        !a.seen.iter().any(|l| l.contains("stored as scan")),
+        "A finished a scan before it was killed: {:?}",
+        a.seen
+    );
+
+    let (code, lines) = b.finish(Duration::from_secs(300));
+    assert_eq!(code, Some(0), "{}", lines.join("\n"));
+    // B ran all ten, the one A died in included (after A's lease ran out).
+    let stored: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("stored as scan"))
+        .collect();
+    assert_eq!(stored.len(), 10, "{}", lines.join("\n"));
+    assert!(
+        stored.iter().any(|l| l.contains(&format!("{killed_url}:"))),
+        "{}",
+        lines.join("\n")
+    );
+
+    // The queue: ten jobs, all done; the killed one was taken again, and finished by B.
+    let jobs = jobs(&db);
+    assert_eq!(jobs.len(), 10);
+    for (key, status, attempts, lock_by) in &jobs {
+        assert_eq!(status, "Done", "{key}: {jobs:?}");
+        assert_ne!(lock_by.as_deref(), Some(a_name.as_str()), "{key}");
+        if key.ends_with(&format!("/{killed_url}")) {
+            assert!(*attempts >= 2, "the killed scan was run again: {jobs:?}");
+        }
+    }
+    // The store: every target exactly one complete report.
+    let h = history(&db);
+    let rows = h["targets"].as_array().unwrap();
+    assert_eq!(rows.len(), 10, "{h:#}");
+    for t in &targets {
+        let row = rows
+            .iter()
+            .find(|r| r["target"] == t.base_url())
+            .unwrap_or_else(|| panic!("{} missing", t.base_url()));
+        assert_eq!(row["scans"].as_array().unwrap().len(), 1, "{row:#}");
+    }
+}
+
+#[test]
+fn sigterm_lets_the_current_scan_finish_and_takes_no_other() {
+    let db = fresh_database("term");
+    let dir = tempfile::tempdir().unwrap();
+    let targets: Vec<Target> = ["naive_form", "verbose_json", "limited_json"]
+        .iter()
+        .map(|n| Target::start(n))
+        .collect();
+    enqueue(dir.path(), &db, &targets);
+    let mut w = Worker::start(&db, &[]);
+    w.wait_for("scanning ", Duration::from_secs(30));
+    let pid = w.child.id() as libc::pid_t;
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let (code, lines) = w.finish(Duration::from_secs(180));
+    assert_eq!(code, Some(0), "{}", lines.join("\n"));
+    let term_at = lines
+        .iter()
+        .position(|l| l.contains("SIGTERM"))
+        .expect("says SIGTERM");
+    let stored: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains("stored as scan"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(stored.len(), 1, "{}", lines.join("\n"));
+    assert!(
+        stored[0] > term_at,
+        "the scan under way was finished after SIGTERM:\n{}",
+        lines.join("\n")
+    );
+    assert_eq!(lines.iter().filter(|l| l.contains("scanning ")).count(), 1);
+    let jobs = jobs(&db);
+    let done = jobs.iter().filter(|j| j.1 == "Done").count();
+    let pending = jobs.iter().filter(|j| j.1 == "Pending").count();
+    assert_eq!((done, pending), (1, 2), "{jobs:?}");
+    assert_eq!(history(&db)["targets"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn fleet_and_history_keep_reports_in_postgres_too() {
+    let db = fresh_database("fleet");
+    let dir = tempfile::tempdir().unwrap();
+    let targets: Vec<Target> = ["naive_form", "limited_json"]
+        .iter()
+        .map(|n| Target::start(n))
+        .collect();
+    let mut file = String::new();
+    for t in &targets {
+        file.push_str(&format!("[[target]]\nurl = \"{}\"\n\n", t.base_url()));
+    }
+    std::fs::write(dir.path().join("targets.toml"), file).unwrap();
+    for round in 1..=2 {
+        let out = Command::new(keyhole_bin())
+            .args([
+                "fleet",
+                "targets.toml",
+                "--store",
+                &db,
+                "--format",
+                "json",
+                "-q",
+            ])
+            .current_dir(dir.path())
+            .env_remove("KEYHOLE_STORE")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        for row in v["targets"].as_array().unwrap() {
+            assert!(row["scan_id"].is_string(), "{row:#}");
+            assert_eq!(row["score_change"].is_null(), round == 1, "{row:#}");
+        }
+    }
+    let h = history(&db);
+    for row in h["targets"].as_array().unwrap() {
+        assert_eq!(row["scans"].as_array().unwrap().len(), 2, "{row:#}");
+    }
+    // A scan of its own, recorded with scan --store.
+    let out = Command::new(keyhole_bin())
+        .args([
+            "scan",
+            &targets[0].base_url(),
+            "--store",
+            &db,
+            "--format",
+            "json",
+            "-q",
+        ])
+        .env_remove("KEYHOLE_STORE")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let h = history(&db);
+    let first = h["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["target"] == targets[0].base_url())
+        .unwrap();
+    assert_eq!(first["scans"].as_array().unwrap().len(), 3);
+}
