@@ -52,13 +52,18 @@ pub enum WorkerError {
     Range(&'static str, &'static str, String),
 }
 
+/// Five heartbeats in a lease: a worker is dead after missing five in a row.
+fn heartbeat(lease: Duration) -> Duration {
+    (lease / 5).max(Duration::from_secs(1))
+}
+
 fn config(lease: Duration) -> Config {
-    // Five heartbeats in a lease: a worker is dead after missing five in a row.
-    let beat = (lease / 5).max(Duration::from_secs(1));
     Config::default()
         .queue(QUEUE)
+        // One job per fetch: apalis's default (10) locks ten jobs to one worker, and a killed
+        // worker strands them all until its lease ends.
         .batch_size(1)
-        .heartbeat_interval(beat)
+        .heartbeat_interval(heartbeat(lease))
         .missed_heartbeats(5)
 }
 
@@ -264,11 +269,12 @@ pub async fn run_cli(args: WorkerArgs) -> anyhow::Result<u8> {
                 .build(scan_job)
         })
         .shutdown_timeout(grace);
-    let why = Arc::new(std::sync::Mutex::new(String::new()));
+    let keeper_slot: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>> = Arc::default();
+    let beat = heartbeat(lease);
     let stop = {
         let shared = shared.clone();
         let pool = pool.clone();
-        let why = why.clone();
+        let keeper_slot = keeper_slot.clone();
         async move {
             let idle_wait = async {
                 let Some(idle) = idle else {
@@ -297,13 +303,32 @@ pub async fn run_cli(args: WorkerArgs) -> anyhow::Result<u8> {
                 _ = idle_wait => "the queue is empty (--exit-when-idle)".to_string(),
             };
             shared.say(&reason);
-            if let Ok(mut w) = why.lock() {
-                *w = reason;
+            // While it drains, apalis sends no more heartbeats for this worker: keep its lease
+            // alive ourselves, or another worker would take the scan it is finishing.
+            let keeper = {
+                let name = shared.name.clone();
+                tokio::spawn(async move {
+                    loop {
+                        let _ = sqlx::query(
+                            "UPDATE apalis.workers SET last_seen = now() WHERE id = $1",
+                        )
+                        .bind(&name)
+                        .execute(&pool)
+                        .await;
+                        tokio::time::sleep(beat).await;
+                    }
+                })
+            };
+            if let Ok(mut k) = keeper_slot.lock() {
+                *k = Some(keeper);
             }
             Ok(())
         }
     };
     let result = monitor.run_with_signal(stop).await;
+    if let Some(k) = keeper_slot.lock().ok().and_then(|mut k| k.take()) {
+        k.abort();
+    }
     // A scan still running when the grace period ended goes back to the queue now, rather than
     // after the lease.
     let released = sqlx::query(

@@ -87,7 +87,12 @@ struct Worker {
 impl Worker {
     fn start(db: &str, extra: &[&str]) -> Worker {
         let mut child = Command::new(keyhole_bin())
-            .args(["worker", "--store", db, "--lease", "4"])
+            .args(["worker", "--store", db])
+            .args(if extra.contains(&"--lease") {
+                &[][..]
+            } else {
+                &["--lease", "4"][..]
+            })
             .args(extra)
             .env_remove("KEYHOLE_STORE")
             .stdin(Stdio::null())
@@ -389,4 +394,112 @@ fn fleet_and_history_keep_reports_in_postgres_too() {
         .find(|r| r["target"] == targets[0].base_url())
         .unwrap();
     assert_eq!(first["scans"].as_array().unwrap().len(), 3);
+}
+
+/// bench/latency_proxy.py in front of a target: every round trip takes `rtt_ms`.
+struct Proxy {
+    child: Child,
+    port: u16,
+}
+
+impl Proxy {
+    fn start(target: &Target, rtt_ms: u32) -> Proxy {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("python3")
+            .arg(repo_root().join("bench/latency_proxy.py"))
+            .args([
+                port.to_string(),
+                target.port.to_string(),
+                rtt_ms.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start bench/latency_proxy.py");
+        let end = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < end, "the proxy did not open its port");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Proxy { child, port }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_draining_worker_keeps_its_lease_so_nobody_takes_its_scan() {
+    let db = fresh_database("drain");
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::start("limited_json");
+    // A slow network and one request at a time: the scan lasts several leases.
+    let proxy = Proxy::start(&target, 300);
+    std::fs::write(
+        dir.path().join("targets.toml"),
+        format!(
+            "[[target]]\nurl = \"http://127.0.0.1:{}\"\nconcurrency = 1\nmax-requests = 40\n",
+            proxy.port
+        ),
+    )
+    .unwrap();
+    let out = Command::new(keyhole_bin())
+        .args(["fleet", "targets.toml", "--enqueue", "--store", &db, "-q"])
+        .current_dir(dir.path())
+        .env_remove("KEYHOLE_STORE")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut a = Worker::start(&db, &["--lease", "2"]);
+    let a_name = worker_name(&a.wait_for("taking scans", Duration::from_secs(30)));
+    a.wait_for("scanning ", Duration::from_secs(30));
+    let mut b = Worker::start(&db, &["--lease", "2", "--exit-when-idle", "3"]);
+    b.wait_for("taking scans", Duration::from_secs(30));
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(
+        unsafe { libc::kill(a.child.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    let started = Instant::now();
+    let (code, lines) = a.finish(Duration::from_secs(180));
+    assert_eq!(code, Some(0), "{}", lines.join("\n"));
+    assert!(
+        started.elapsed() > Duration::from_secs(6),
+        "the scan outlived three leases after SIGTERM ({:?}); otherwise this test shows nothing",
+        started.elapsed()
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains("stored as scan"))
+            .count(),
+        1,
+        "{}",
+        lines.join("\n")
+    );
+    let (code, b_lines) = b.finish(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{}", b_lines.join("\n"));
+    assert!(
+        !b_lines.iter().any(|l| l.contains("scanning ")),
+        "B took the scan A was finishing:\n{}",
+        b_lines.join("\n")
+    );
+    let jobs = jobs(&db);
+    assert_eq!(jobs.len(), 1);
+    assert_eq!((jobs[0].1.as_str(), jobs[0].2), ("Done", 1), "{jobs:?}");
+    assert_eq!(jobs[0].3.as_deref(), Some(a_name.as_str()));
 }
