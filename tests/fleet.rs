@@ -413,3 +413,66 @@ fn a_bad_targets_file_fails_whole_before_any_scan() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn one_origin_is_never_scanned_twice_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = Target::start("limited_json");
+    let other = Target::start("naive_form");
+    // Three targets on one origin (paths differ, so they are three APIs in the history), and one
+    // elsewhere; four slots.
+    let mut file = String::new();
+    for url in [
+        shared.base_url(),
+        shared.url("/api"),
+        shared.url("/v2"),
+        other.base_url(),
+    ] {
+        file.push_str(&format!(
+            "[[target]]\nurl = \"{url}\"\nmax-requests = 60\n\n"
+        ));
+    }
+    std::fs::write(dir.path().join("targets.toml"), file).unwrap();
+    let store = format!("sqlite:{}", dir.path().join("h.db").display());
+    let out = keyhole(
+        dir.path(),
+        &[
+            "fleet",
+            "targets.toml",
+            "--store",
+            &store,
+            "--parallel",
+            "4",
+            "--format",
+            "json",
+            "-q",
+        ],
+    );
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{}",
+        stderr(&out)
+    );
+    let v = stdout_json(&out);
+    let rows = v["targets"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    let span = |r: &Value| {
+        let s = r["started_ms"].as_u64().unwrap();
+        (s, s + r["duration_ms"].as_u64().unwrap())
+    };
+    let same: Vec<(u64, u64)> = rows[..3].iter().map(span).collect();
+    for (i, a) in same.iter().enumerate() {
+        for b in &same[i + 1..] {
+            assert!(
+                a.1 <= b.0 || b.1 <= a.0,
+                "scans of one origin overlapped: {same:?}"
+            );
+        }
+    }
+    // The target on the other origin did not wait for them.
+    let (o_start, _) = span(&rows[3]);
+    assert!(
+        o_start < same.iter().map(|s| s.1).min().unwrap(),
+        "{same:?} then {o_start}"
+    );
+}

@@ -42,6 +42,8 @@ pub struct TargetOutcome {
     pub gate: Option<String>,
     /// Why the target could not be scanned or stored, if so.
     pub error: Option<String>,
+    /// When its scan started, in milliseconds after the fleet started.
+    pub started_ms: u64,
     pub duration_ms: u64,
 }
 
@@ -59,6 +61,7 @@ impl TargetOutcome {
             fixed: Vec::new(),
             gate: None,
             error: Some(error),
+            started_ms: 0,
             duration_ms,
         }
     }
@@ -194,10 +197,12 @@ pub async fn run(
                 let scanned = scan_on_own_thread(&t.cfg).await;
                 let ms = scan_started.elapsed().as_millis() as u64;
                 drop(_slot);
-                match scanned {
+                let mut outcome = match scanned {
                     Ok(report) => record(store, &t, report, ms).await,
                     Err(e) => TargetOutcome::failed(&t.label, e, ms),
-                }
+                };
+                outcome.started_ms = (scan_started - started).as_millis() as u64;
+                outcome
             };
             progress.finished(&outcome);
             outcome
@@ -303,6 +308,7 @@ pub fn outcome(
         fixed: comparison.map(|c| c.fixed.clone()).unwrap_or_default(),
         gate: (!gate.is_empty()).then(|| gate.join("; ")),
         error: None,
+        started_ms: 0,
         duration_ms: ms,
     }
 }

@@ -159,6 +159,7 @@ mod tests {
             fixed: vec![],
             gate: Some("grade D (65/100) is below --fail-under".into()),
             error: None,
+            started_ms: 0,
             duration_ms: 1200,
         };
         let bad = TargetOutcome {
@@ -173,6 +174,7 @@ mod tests {
             fixed: vec![],
             gate: None,
             error: Some("connection refused".into()),
+            started_ms: 3,
             duration_ms: 5,
         };
         FleetResult {
