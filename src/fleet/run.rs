@@ -184,7 +184,11 @@ pub async fn run(
     let permits = Arc::new(Semaphore::new(parallel.clamp(1, MAX_PARALLEL)));
     let mut origins: HashMap<String, Arc<Mutex<()>>> = HashMap::new();
     let progress = FleetProgress::new(targets.len(), verbosity);
-    let tasks = targets.into_iter().map(|t| {
+    let order = dispatch_order(&targets, store).await;
+    let mut slots: Vec<Option<FleetTarget>> = targets.into_iter().map(Some).collect();
+    let queued: Vec<FleetTarget> = order.iter().filter_map(|&i| slots[i].take()).collect();
+    // Slots and origins are granted in the order the tasks first ask (both are fair queues).
+    let tasks = queued.into_iter().map(|t| {
         let origin = origins.entry(t.origin.clone()).or_default().clone();
         let permits = permits.clone();
         let progress = &progress;
@@ -208,14 +212,36 @@ pub async fn run(
             outcome
         }
     });
-    let outcomes = futures_util::future::join_all(tasks).await;
+    let finished = futures_util::future::join_all(tasks).await;
     progress.finish();
+    // Back to the file's order.
+    let mut outcomes: Vec<TargetOutcome> = Vec::with_capacity(finished.len());
+    let mut by_index: Vec<(usize, TargetOutcome)> = order.into_iter().zip(finished).collect();
+    by_index.sort_by_key(|(i, _)| *i);
+    outcomes.extend(by_index.into_iter().map(|(_, o)| o));
     FleetResult {
         store: store.shown().to_string(),
         scans_ms: outcomes.iter().map(|o| o.duration_ms).sum(),
         targets: outcomes,
         wall_ms: started.elapsed().as_millis() as u64,
     }
+}
+
+/// The order scans are started in: longest first, so that the fleet does not end waiting on one
+/// long scan started last. A target's length is its previous stored scan's duration; targets
+/// never scanned before go first (they may be long), in the file's order.
+async fn dispatch_order(targets: &[FleetTarget], store: &Store) -> Vec<usize> {
+    let mut known: Vec<Option<u64>> = Vec::with_capacity(targets.len());
+    for t in targets {
+        let last = store.latest(&t.label).await.ok().flatten();
+        known.push(last.map(|(_, r)| r.duration_ms));
+    }
+    let mut order: Vec<usize> = (0..targets.len()).collect();
+    order.sort_by_key(|&i| match known[i] {
+        None => (0, 0),
+        Some(ms) => (1, u64::MAX - ms),
+    });
+    order
 }
 
 /// Run one target's scan on a blocking thread with its own single-threaded runtime: the same
@@ -337,4 +363,36 @@ fn unsaved(t: &FleetTarget, report: &Report, why: String, ms: u64) -> TargetOutc
         Err(e) => format!("not stored ({why}), and it could not be kept in {name} either: {e}"),
     };
     TargetOutcome::failed(&t.label, error, ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn longest_previous_scans_start_first_and_new_targets_before_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = crate::store::StoreUrl::Sqlite(dir.path().join("h.db"));
+        let text = (1..=4)
+            .map(|p| format!("[[target]]\nurl = \"http://127.0.0.1:{p}\"\n"))
+            .collect::<String>();
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, text).unwrap();
+        let targets = crate::fleet::load(&path, &crate::fleet::FleetFlags::default()).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let store = Store::open(&url, true).await.unwrap();
+            // Ports 1 and 3 were scanned before: 3 took longer. 2 and 4 are new.
+            for (port, ms) in [(1, 500), (3, 9000)] {
+                let mut r = crate::render::testdata::report();
+                r.target = format!("http://127.0.0.1:{port}");
+                r.duration_ms = ms;
+                store.save(&r, None).await.unwrap();
+            }
+            assert_eq!(dispatch_order(&targets, &store).await, vec![1, 3, 2, 0]);
+        });
+    }
 }
