@@ -25,6 +25,7 @@ use sqlx::PgPool;
 use crate::cli::WorkerArgs;
 use crate::config::Verbosity;
 use crate::fleet::{FleetTarget, ScanJob};
+use crate::store::one_line;
 use crate::store::{Saved, Store, StoreUrl};
 
 /// The queue's name (apalis.jobs.job_type).
@@ -71,10 +72,6 @@ async fn setup(pool: &PgPool, shown: &str) -> Result<(), WorkerError> {
     PostgresStorage::setup(pool)
         .await
         .map_err(|e| WorkerError::Setup(shown.to_string(), one_line(&e.to_string())))
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Queue one scan per target. Returns how many were queued.

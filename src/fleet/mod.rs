@@ -11,6 +11,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Overrides, ScanConfig, Verbosity};
+use crate::store::one_line;
 
 /// Largest targets file read (hundreds of targets are a few tens of KiB).
 const TARGETS_FILE_CAP: u64 = 4 << 20;
@@ -195,10 +196,6 @@ fn options(here: &str, table: toml::Table) -> Result<(Overrides, Option<bool>), 
     let o = Overrides::deserialize(toml::Value::Table(normal))
         .map_err(|e| Parse::Invalid(format!("{here}: {}", one_line(e.message()))))?;
     Ok((o, regression))
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A scan as it travels through the queue: the target and its layered options, so that a worker

@@ -72,7 +72,8 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-fn one_line(s: &str) -> String {
+/// A message on one line: runs of whitespace (newlines included) become one space.
+pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
