@@ -548,6 +548,13 @@ pub async fn run_scan_stored(
         Some(url) => Some(crate::store::Store::open(url, true).await?),
         None => None,
     };
+    let mut cfg = cfg;
+    if let Some(store) = &store {
+        // Earlier stored scans of this target count against the guessed accounts' cap.
+        cfg.prior_attempts = store
+            .recent_attempts(&crate::config::target_label(&cfg.target))
+            .await?;
+    }
     let report = crate::pipeline::scan(cfg.clone()).await?;
     if let Some(store) = &store {
         let saved = store.save(&report, None).await;

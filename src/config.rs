@@ -108,6 +108,9 @@ pub struct ScanConfig {
     pub verbosity: Verbosity,
     /// Colours in the pretty report (a TTY and no NO_COLOR).
     pub color: bool,
+    /// Failed sign-ins that earlier scans of this target sent to guessed accounts within the
+    /// lockout memory, by account (filled from the history store; empty without one).
+    pub prior_attempts: std::collections::BTreeMap<String, u32>,
 }
 
 /// The tester's real password: never printed, not even by `{:?}`.
@@ -479,6 +482,7 @@ impl ScanConfig {
             insecure: o.insecure.unwrap_or(false),
             verbosity,
             color,
+            prior_attempts: Default::default(),
         })
     }
 }

@@ -274,6 +274,7 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
             requests: scanner.engine.requests_used(),
             duration_ms,
             max_in_flight: scanner.engine.max_in_flight() as u32,
+            guessed_attempts: scanner.guessed_attempts(),
         },
     };
     Ok(match &scanner.cfg.password {

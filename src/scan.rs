@@ -163,13 +163,35 @@ impl Scanner {
         if matches!(role, Role::Random | Role::Control) && self.is_random(name) {
             return Ok(());
         }
+        let prior = self.prior_attempts(name);
         let mut ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
         let n = ledger.entry(name.to_string()).or_insert(0);
-        if *n >= MAX_ATTEMPTS_REAL_ACCOUNT {
-            return Err(SafetyError::AttemptCap(name.to_string(), *n));
+        if *n + prior >= MAX_ATTEMPTS_REAL_ACCOUNT {
+            return Err(SafetyError::AttemptCap(name.to_string(), *n + prior));
         }
         *n += 1;
         Ok(())
+    }
+
+    /// Failed attempts on `name` by earlier scans of this target within the lockout memory
+    /// (from the history store; none without one).
+    pub fn prior_attempts(&self, name: &str) -> u32 {
+        self.cfg.prior_attempts.get(name).copied().unwrap_or(0)
+    }
+
+    /// Accounts this scan may not try at all because earlier scans used their attempts.
+    pub fn withheld_by_earlier_scans(&self, name: &str) -> bool {
+        self.prior_attempts(name) >= MAX_ATTEMPTS_REAL_ACCOUNT
+    }
+
+    /// This scan's failed attempts on accounts that may be real, by account.
+    pub fn guessed_attempts(&self) -> std::collections::BTreeMap<String, u32> {
+        let ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
+        ledger
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| (k.clone(), *n))
+            .collect()
     }
 
     /// Count one reset or registration request for `name`; refuse what the safety promises
@@ -214,8 +236,9 @@ impl Scanner {
 
     /// Attempts left on a possibly-real account.
     pub fn attempts_left(&self, name: &str) -> u32 {
+        let prior = self.prior_attempts(name);
         let ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
-        MAX_ATTEMPTS_REAL_ACCOUNT.saturating_sub(ledger.get(name).copied().unwrap_or(0))
+        MAX_ATTEMPTS_REAL_ACCOUNT.saturating_sub(ledger.get(name).copied().unwrap_or(0) + prior)
     }
 }
 
@@ -296,6 +319,22 @@ mod tests {
         assert!(s
             .charge_flow(Flow::Registration, "admin", Role::Candidate)
             .is_err());
+    }
+
+    #[test]
+    fn earlier_scans_count_against_a_guessed_account_cap() {
+        let mut s = scanner(Some("me@example.com"));
+        s.cfg.prior_attempts = [("admin".to_string(), 2), ("root".to_string(), 3)].into();
+        assert_eq!(s.attempts_left("admin"), 1);
+        assert!(s.charge_account("admin", Role::Candidate).is_ok());
+        assert!(s.charge_account("admin", Role::Candidate).is_err());
+        assert!(s.withheld_by_earlier_scans("root") && !s.withheld_by_earlier_scans("admin"));
+        assert!(s.charge_account("root", Role::Candidate).is_err());
+        // The tester's own account is not capped, whatever earlier scans did.
+        s.cfg.prior_attempts.insert("me@example.com".into(), 9);
+        assert!(s.charge_account("me@example.com", Role::Owned).is_ok());
+        // The report carries only this scan's attempts.
+        assert_eq!(s.guessed_attempts(), [("admin".to_string(), 1)].into());
     }
 
     #[test]

@@ -137,7 +137,7 @@ async fn scan_job(job: ScanJob, shared: Data<Shared>) -> Result<String, BoxDynEr
         shared.say(&format!("{} was scanned and stored already", job.url));
         return Ok("stored before".into());
     }
-    let cfg = match job.config() {
+    let mut cfg = match job.config() {
         Ok(cfg) => cfg,
         Err(e) => {
             // Checked when it was queued; what can differ here is this machine's environment
@@ -146,6 +146,10 @@ async fn scan_job(job: ScanJob, shared: Data<Shared>) -> Result<String, BoxDynEr
             return Err(Box::new(AbortError::new(e.to_string())));
         }
     };
+    cfg.prior_attempts = shared
+        .store
+        .recent_attempts(&crate::config::target_label(&cfg.target))
+        .await?;
     shared.say(&format!("scanning {}", job.url));
     let started = Instant::now();
     let report = match crate::fleet::run::scan_on_own_thread(&cfg).await {

@@ -476,3 +476,93 @@ fn one_origin_is_never_scanned_twice_at_once() {
         "{same:?} then {o_start}"
     );
 }
+
+#[test]
+fn a_guessed_account_gets_three_attempts_across_back_to_back_scans() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::start("verbose_json");
+    std::fs::write(
+        dir.path().join("targets.toml"),
+        format!("[[target]]\nurl = \"{}\"\n", target.base_url()),
+    )
+    .unwrap();
+    let store = format!("sqlite:{}", dir.path().join("h.db").display());
+    let mut scan_ids = Vec::new();
+    for _ in 0..2 {
+        let out = keyhole(
+            dir.path(),
+            &[
+                "fleet",
+                "targets.toml",
+                "--store",
+                &store,
+                "--format",
+                "json",
+                "-q",
+            ],
+        );
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+        scan_ids.push(
+            stdout_json(&out)["targets"][0]["scan_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let report = |id: &str| {
+        let out = keyhole(
+            dir.path(),
+            &[
+                "history", "--store", &store, "--report", id, "--format", "json",
+            ],
+        );
+        stdout_json(&out)
+    };
+    let (first, second) = (report(&scan_ids[0]), report(&scan_ids[1]));
+    let tried = |r: &Value, name: &str| r["stats"]["guessed_attempts"][name].as_u64().unwrap_or(0);
+    let guessed = first["stats"]["guessed_attempts"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !guessed.is_empty(),
+        "the first scan tried guessed accounts: {:#}",
+        first["stats"]
+    );
+    for name in guessed.keys() {
+        assert!(
+            tried(&first, name) + tried(&second, name) <= 3,
+            "{name}: {:#} then {:#}",
+            first["stats"],
+            second["stats"]
+        );
+    }
+    // The first scan found the enumeration through a guessed account; the second could not
+    // re-check it, and says so rather than calling it fixed.
+    let ids_of = |r: &Value| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(ids_of(&first).contains(&"auth.user-enumeration.response".to_string()));
+    let incomplete = second["incomplete"].as_array().unwrap();
+    assert!(
+        incomplete.iter().any(|i| i["reason"]
+            .as_str()
+            .unwrap()
+            .contains("earlier scans of this target")),
+        "{incomplete:#?}"
+    );
+    let h = keyhole(
+        dir.path(),
+        &["history", "--store", &store, "--format", "json"],
+    );
+    let row = &stdout_json(&h)["targets"][0];
+    assert!(
+        ids(&row["fixed"]).is_empty(),
+        "nothing is called fixed that was not re-checked: {row:#}"
+    );
+}

@@ -252,6 +252,9 @@ impl Check for ResponseEnumeration {
                     .unwrap_or_default()
             ));
         }
+        if let Some(why) = data.withheld_reason() {
+            return Verdict::Incomplete(why);
+        }
         Verdict::Pass
     }
 }

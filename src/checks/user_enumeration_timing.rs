@@ -194,7 +194,12 @@ impl Check for TimingEnumeration {
         }
         let hits = match decide(data) {
             Decision::Undecided(why) => return Verdict::Incomplete(why),
-            Decision::Same => return Verdict::Pass,
+            Decision::Same => {
+                return match data.withheld_reason() {
+                    Some(why) => Verdict::Incomplete(why),
+                    None => Verdict::Pass,
+                }
+            }
             Decision::Differs(h) => h,
         };
         let (name, t) = &hits[0];

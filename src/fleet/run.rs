@@ -198,7 +198,9 @@ pub async fn run(
                 let _origin = origin.lock().await;
                 let _slot = permits.acquire().await;
                 let scan_started = Instant::now();
-                let scanned = scan_on_own_thread(&t.cfg).await;
+                let mut cfg = t.cfg.clone();
+                cfg.prior_attempts = store.recent_attempts(&t.label).await.unwrap_or_default();
+                let scanned = scan_on_own_thread(&cfg).await;
                 let ms = scan_started.elapsed().as_millis() as u64;
                 drop(_slot);
                 let mut outcome = match scanned {

@@ -128,6 +128,9 @@ pub struct EnumData {
     pub locked: Vec<Attempt>,
     /// Why sampling ended before its plan (budget, deadline, throttle).
     pub cut_short: Option<String>,
+    /// Guessed accounts not tried at all: earlier scans of this target used their attempts
+    /// within the lockout memory (a lockout may still count them).
+    pub withheld: Vec<String>,
     /// The server takes one request at a time (seen in this first wave): the sample went on
     /// one attempt at a time.
     pub serial: Option<u32>,
@@ -137,6 +140,22 @@ pub struct EnumData {
 }
 
 impl EnumData {
+    /// Why a check that found nothing cannot pass: guessed accounts were withheld.
+    pub fn withheld_reason(&self) -> Option<String> {
+        if self.withheld.is_empty() {
+            return None;
+        }
+        let shown: Vec<&str> = self.withheld.iter().take(4).map(String::as_str).collect();
+        Some(format!(
+            "{} guessed account(s) ({}{}) were not tried: earlier scans of this target in the store used their {} attempts within the last {} minutes, and a lockout may still count them",
+            self.withheld.len(),
+            shown.join(", "),
+            if self.withheld.len() > shown.len() { ", …" } else { "" },
+            crate::scan::MAX_ATTEMPTS_REAL_ACCOUNT,
+            crate::store::LOCKOUT_MEMORY_MINUTES
+        ))
+    }
+
     pub fn candidate_attempts(&self, name: &str) -> &[Attempt] {
         self.candidates
             .iter()
@@ -283,8 +302,14 @@ impl Prober<'_> {
     ) -> EnumData {
         let owned = self.scanner.cfg.username.clone();
         let control_name = self.scanner.random_account(self.identifier());
+        let (kept, withheld): (Vec<String>, Vec<String>) =
+            candidates.iter().cloned().partition(|c| {
+                owned.as_deref() == Some(c.as_str()) || !self.scanner.withheld_by_earlier_scans(c)
+            });
+        let candidates: &[String] = &kept;
         let mut data = EnumData {
             candidates: candidates.iter().map(|c| (c.clone(), Vec::new())).collect(),
+            withheld,
             ..Default::default()
         };
 

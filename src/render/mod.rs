@@ -294,6 +294,7 @@ pub(crate) mod testdata {
                 requests: 41,
                 duration_ms: 2310,
                 max_in_flight: 8,
+                guessed_attempts: Default::default(),
             },
         }
     }

@@ -635,6 +635,7 @@ mod tests {
                 requests: 41,
                 duration_ms: 2310,
                 max_in_flight: 8,
+                guessed_attempts: Default::default(),
             },
         }
     }

@@ -339,6 +339,11 @@ pub struct Stats {
     /// The most requests keyhole had in flight at once (never more than `--concurrency`).
     #[serde(default)]
     pub max_in_flight: u32,
+    /// Failed sign-ins this scan sent to accounts that may be real (guessed names such as
+    /// `admin`), by account: what a later scan of the same target charges against the same
+    /// cap while a lockout window may still remember them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub guessed_attempts: BTreeMap<String, u32>,
 }
 
 /// The whole report (schema_version 1).

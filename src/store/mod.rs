@@ -17,6 +17,12 @@ use sqlx::Row;
 
 use crate::report::Report;
 
+/// How long failed attempts on a guessed account are remembered across stored scans of one
+/// target: common lockouts forget after 15 to 60 minutes (django-axes' cool-off, Devise's
+/// unlock_in, Keycloak's wait), so a scan within this time after another is charged the
+/// other's attempts against the same cap of 3.
+pub const LOCKOUT_MEMORY_MINUTES: i64 = 60;
+
 /// The store keyhole uses when `--store` is not given.
 pub const DEFAULT_STORE: &str = "sqlite:keyhole.db";
 
@@ -374,6 +380,28 @@ impl Store {
             Some((id, json)) => Ok(Some(self.parse_report(&id, &json)?)),
             None => Ok(None),
         }
+    }
+
+    /// Failed attempts on guessed accounts by the scans of `target` that started within the
+    /// last [`LOCKOUT_MEMORY_MINUTES`], added up by account.
+    pub async fn recent_attempts(
+        &self,
+        target: &str,
+    ) -> Result<std::collections::BTreeMap<String, u32>, StoreError> {
+        let since = (chrono::Utc::now() - chrono::Duration::minutes(LOCKOUT_MEMORY_MINUTES))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let q = "SELECT id, report FROM keyhole_scans WHERE target = $1 AND started_at >= $2";
+        let rows: Result<Vec<(String, String)>, sqlx::Error> = on_pool!(self, pool => {
+            sqlx::query_as(q).bind(target).bind(&since).fetch_all(pool).await
+        });
+        let mut sum = std::collections::BTreeMap::new();
+        for (id, json) in rows.map_err(|e| self.query_err(e))? {
+            for (name, n) in self.parse_report(&id, &json)?.stats.guessed_attempts {
+                *sum.entry(name).or_insert(0) += n;
+            }
+        }
+        Ok(sum)
     }
 
     /// How many scans the store holds.
