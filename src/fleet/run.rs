@@ -198,9 +198,16 @@ pub async fn run(
                 let _origin = origin.lock().await;
                 let _slot = permits.acquire().await;
                 let scan_started = Instant::now();
-                let mut cfg = t.cfg.clone();
-                cfg.prior_attempts = store.recent_attempts(&t.label).await.unwrap_or_default();
-                let scanned = scan_on_own_thread(&cfg).await;
+                // The guessed accounts' earlier attempts must be known before any is tried: a
+                // store that cannot say is this target's error, not a fresh cap of 3.
+                let scanned = match store.recent_attempts(&t.label).await {
+                    Ok(prior) => {
+                        let mut cfg = t.cfg.clone();
+                        cfg.prior_attempts = prior;
+                        scan_on_own_thread(&cfg).await
+                    }
+                    Err(e) => Err(format!("not scanned: {e}")),
+                };
                 let ms = scan_started.elapsed().as_millis() as u64;
                 drop(_slot);
                 let mut outcome = match scanned {
