@@ -6,20 +6,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use common::{keyhole_bin, Target};
+use common::{keyhole_in as keyhole, write_targets, Target};
 use serde_json::Value;
-
-fn keyhole(dir: &Path, args: &[&str]) -> Output {
-    Command::new(keyhole_bin())
-        .args(args)
-        .current_dir(dir)
-        .env_remove("KEYHOLE_STORE")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run keyhole")
-}
 
 fn stdout_json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -233,11 +223,7 @@ fn a_changed_target_shows_exactly_its_change_in_history() {
 fn a_file_that_is_not_a_store_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let target = Target::start("limited_json");
-    std::fs::write(
-        dir.path().join("targets.toml"),
-        format!("[[target]]\nurl = \"{}\"\n", target.base_url()),
-    )
-    .unwrap();
+    write_targets(dir.path(), &[target.base_url()], "");
     // A real store with one scan in it, then damaged past its header.
     let good = dir.path().join("good.db");
     let store = format!("sqlite:{}", good.display());
@@ -315,11 +301,7 @@ fn a_file_that_is_not_a_store_is_refused_and_left_untouched() {
 fn an_unreachable_postgres_is_one_line_and_no_scan() {
     let dir = tempfile::tempdir().unwrap();
     let target = Target::start("limited_json");
-    std::fs::write(
-        dir.path().join("targets.toml"),
-        format!("[[target]]\nurl = \"{}\"\n", target.base_url()),
-    )
-    .unwrap();
+    write_targets(dir.path(), &[target.base_url()], "");
     // A port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -421,18 +403,16 @@ fn one_origin_is_never_scanned_twice_at_once() {
     let other = Target::start("naive_form");
     // Three targets on one origin (paths differ, so they are three APIs in the history), and one
     // elsewhere; four slots.
-    let mut file = String::new();
-    for url in [
-        shared.base_url(),
-        shared.url("/api"),
-        shared.url("/v2"),
-        other.base_url(),
-    ] {
-        file.push_str(&format!(
-            "[[target]]\nurl = \"{url}\"\nmax-requests = 60\n\n"
-        ));
-    }
-    std::fs::write(dir.path().join("targets.toml"), file).unwrap();
+    write_targets(
+        dir.path(),
+        &[
+            shared.base_url(),
+            shared.url("/api"),
+            shared.url("/v2"),
+            other.base_url(),
+        ],
+        "max-requests = 60\n",
+    );
     let store = format!("sqlite:{}", dir.path().join("h.db").display());
     let out = keyhole(
         dir.path(),
@@ -481,11 +461,7 @@ fn one_origin_is_never_scanned_twice_at_once() {
 fn a_guessed_account_gets_three_attempts_across_back_to_back_scans() {
     let dir = tempfile::tempdir().unwrap();
     let target = Target::start("verbose_json");
-    std::fs::write(
-        dir.path().join("targets.toml"),
-        format!("[[target]]\nurl = \"{}\"\n", target.base_url()),
-    )
-    .unwrap();
+    write_targets(dir.path(), &[target.base_url()], "");
     let store = format!("sqlite:{}", dir.path().join("h.db").display());
     let mut scan_ids = Vec::new();
     for _ in 0..2 {

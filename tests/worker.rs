@@ -6,12 +6,13 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{keyhole_bin, repo_root, Target};
+use common::{keyhole_bin, keyhole_in, repo_root, write_targets, Target};
 use serde_json::Value;
 
 /// The cluster's URL (the database `keyhole`), started once per test process.
@@ -175,38 +176,34 @@ fn worker_name(line: &str) -> String {
         .to_string()
 }
 
-fn enqueue(dir: &std::path::Path, db: &str, targets: &[Target]) {
-    let mut file = String::new();
-    for t in targets {
-        file.push_str(&format!("[[target]]\nurl = \"{}\"\n\n", t.base_url()));
-    }
-    std::fs::write(dir.join("targets.toml"), file).unwrap();
-    let out = Command::new(keyhole_bin())
-        .args(["fleet", "targets.toml", "--enqueue", "--store", db])
-        .current_dir(dir)
-        .env_remove("KEYHOLE_STORE")
-        .output()
-        .unwrap();
+/// Assert that keyhole exited 0, showing its stderr if not.
+fn assert_ok(out: &Output) {
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Queue one scan per URL (each target with the lines of EXTRA) with `fleet --enqueue`.
+fn enqueue(dir: &Path, db: &str, urls: &[String], extra: &str) {
+    write_targets(dir, urls, extra);
+    let out = keyhole_in(dir, &["fleet", "targets.toml", "--enqueue", "--store", db]);
+    assert_ok(&out);
     assert!(out.stdout.is_empty(), "--enqueue prints nothing on stdout");
 }
 
+fn urls(targets: &[Target]) -> Vec<String> {
+    targets.iter().map(Target::base_url).collect()
+}
+
 fn history(db: &str) -> Value {
-    let out = Command::new(keyhole_bin())
-        .args(["history", "--store", db, "--format", "json"])
-        .env_remove("KEYHOLE_STORE")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = keyhole_in(
+        Path::new("."),
+        &["history", "--store", db, "--format", "json"],
     );
+    assert_ok(&out);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -227,7 +224,7 @@ fn two_workers_one_killed_mid_scan_every_target_scanned_exactly_once() {
         "generous_limit",
     ];
     let targets: Vec<Target> = names.iter().map(|n| Target::start(n)).collect();
-    enqueue(dir.path(), &db, &targets);
+    enqueue(dir.path(), &db, &urls(&targets), "");
     assert_eq!(jobs(&db).len(), 10);
 
     // Both workers run at once on the one queue.
@@ -290,7 +287,7 @@ fn sigterm_lets_the_current_scan_finish_and_takes_no_other() {
         .iter()
         .map(|n| Target::start(n))
         .collect();
-    enqueue(dir.path(), &db, &targets);
+    enqueue(dir.path(), &db, &urls(&targets), "");
     let mut w = Worker::start(&db, &[]);
     w.wait_for("scanning ", Duration::from_secs(30));
     let pid = w.child.id() as libc::pid_t;
@@ -330,14 +327,11 @@ fn fleet_and_history_keep_reports_in_postgres_too() {
         .iter()
         .map(|n| Target::start(n))
         .collect();
-    let mut file = String::new();
-    for t in &targets {
-        file.push_str(&format!("[[target]]\nurl = \"{}\"\n\n", t.base_url()));
-    }
-    std::fs::write(dir.path().join("targets.toml"), file).unwrap();
+    write_targets(dir.path(), &urls(&targets), "");
     for round in 1..=2 {
-        let out = Command::new(keyhole_bin())
-            .args([
+        let out = keyhole_in(
+            dir.path(),
+            &[
                 "fleet",
                 "targets.toml",
                 "--store",
@@ -345,17 +339,9 @@ fn fleet_and_history_keep_reports_in_postgres_too() {
                 "--format",
                 "json",
                 "-q",
-            ])
-            .current_dir(dir.path())
-            .env_remove("KEYHOLE_STORE")
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+            ],
         );
+        assert_ok(&out);
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         for row in v["targets"].as_array().unwrap() {
             assert!(row["scan_id"].is_string(), "{row:#}");
@@ -367,8 +353,9 @@ fn fleet_and_history_keep_reports_in_postgres_too() {
         assert_eq!(row["scans"].as_array().unwrap().len(), 2, "{row:#}");
     }
     // A scan of its own, recorded with scan --store.
-    let out = Command::new(keyhole_bin())
-        .args([
+    let out = keyhole_in(
+        dir.path(),
+        &[
             "scan",
             &targets[0].base_url(),
             "--store",
@@ -376,16 +363,9 @@ fn fleet_and_history_keep_reports_in_postgres_too() {
             "--format",
             "json",
             "-q",
-        ])
-        .env_remove("KEYHOLE_STORE")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
+    assert_ok(&out);
     let h = history(&db);
     let first = h["targets"]
         .as_array()
@@ -444,25 +424,11 @@ fn a_draining_worker_keeps_its_lease_so_nobody_takes_its_scan() {
     let target = Target::start("limited_json");
     // A slow network and one request at a time: the scan lasts several leases.
     let proxy = Proxy::start(&target, 300);
-    std::fs::write(
-        dir.path().join("targets.toml"),
-        format!(
-            "[[target]]\nurl = \"http://127.0.0.1:{}\"\nconcurrency = 1\nmax-requests = 40\n",
-            proxy.port
-        ),
-    )
-    .unwrap();
-    let out = Command::new(keyhole_bin())
-        .args(["fleet", "targets.toml", "--enqueue", "--store", &db, "-q"])
-        .current_dir(dir.path())
-        .env_remove("KEYHOLE_STORE")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    enqueue(
+        dir.path(),
+        &db,
+        &[format!("http://127.0.0.1:{}", proxy.port)],
+        "concurrency = 1\nmax-requests = 40\n",
     );
     let mut a = Worker::start(&db, &["--lease", "2"]);
     let a_name = worker_name(&a.wait_for("taking scans", Duration::from_secs(30)));

@@ -10,8 +10,8 @@ use std::fs::File;
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,26 @@ pub fn repo_root() -> PathBuf {
 /// The keyhole binary built for this test run.
 pub fn keyhole_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_keyhole"))
+}
+
+/// `keyhole ARGS` run in DIR, with no `KEYHOLE_STORE` inherited and nothing on stdin.
+pub fn keyhole_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(keyhole_bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("KEYHOLE_STORE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run keyhole")
+}
+
+/// Write DIR/targets.toml: one `[[target]]` per URL, each followed by the lines of EXTRA.
+pub fn write_targets(dir: &Path, urls: &[String], extra: &str) {
+    let mut file = String::new();
+    for url in urls {
+        file.push_str(&format!("[[target]]\nurl = \"{url}\"\n{extra}\n"));
+    }
+    std::fs::write(dir.join("targets.toml"), file).expect("write targets.toml");
 }
 
 /// Runs `scripts/setup-targets` once per test process; panics with its output
