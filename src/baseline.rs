@@ -25,16 +25,8 @@ pub struct Baseline {
     pub score: u32,
     pub grade: String,
     pub endpoints: Vec<String>,
-    pub findings: Vec<BaselineFinding>,
-}
-
-/// One finding of the earlier report.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BaselineFinding {
-    pub id: String,
-    pub endpoint: String,
-    pub severity: String,
-    pub title: String,
+    /// Its findings, in the shape a comparison lists them.
+    pub findings: Vec<ChangedFinding>,
 }
 
 /// Why a baseline file cannot be used (exit 2, one line).
@@ -55,6 +47,17 @@ pub struct ChangedFinding {
     pub severity: String,
     #[serde(default)]
     pub title: String,
+}
+
+impl From<&Finding> for ChangedFinding {
+    fn from(f: &Finding) -> ChangedFinding {
+        ChangedFinding {
+            id: f.id.clone(),
+            endpoint: f.endpoint.clone(),
+            severity: f.severity.as_str().to_string(),
+            title: f.title.clone(),
+        }
+    }
 }
 
 /// The comparison of a report with its baseline (the `"baseline"` key of the JSON report).
@@ -145,17 +148,19 @@ impl Baseline {
             score: report.score,
             grade: report.grade.clone(),
             endpoints: report.endpoints.iter().map(|e| e.label()).collect(),
-            findings: report
-                .findings
-                .iter()
-                .map(|f| BaselineFinding {
-                    id: f.id.clone(),
-                    endpoint: f.endpoint.clone(),
-                    severity: f.severity.as_str().to_string(),
-                    title: f.title.clone(),
-                })
-                .collect(),
+            findings: report.findings.iter().map(ChangedFinding::from).collect(),
         }
+    }
+}
+
+/// A score change as a table shows it: "first scan" without a previous scan, then ZERO (say
+/// "±0"), "+N" or "−N".
+pub fn score_change_label(change: Option<i64>, zero: &str) -> String {
+    match change {
+        None => "first scan".into(),
+        Some(0) => zero.into(),
+        Some(c) if c > 0 => format!("+{c}"),
+        Some(c) => format!("−{}", -c),
     }
 }
 
@@ -209,7 +214,7 @@ pub fn parse(text: &str) -> Result<Baseline, String> {
         let id = string(o, "id").ok_or_else(|| format!("findings[{i}] has no id"))?;
         let endpoint =
             string(o, "endpoint").ok_or_else(|| format!("findings[{i}] has no endpoint"))?;
-        findings.push(BaselineFinding {
+        findings.push(ChangedFinding {
             id,
             endpoint,
             severity: string(o, "severity").unwrap_or_default(),
@@ -311,12 +316,7 @@ pub fn compare(baseline: &Baseline, report: &Report) -> Comparison {
     for f in &report.findings {
         let key = (f.id.clone(), key_now(&f.endpoint));
         if !before.contains(&key) && seen.insert(key) {
-            new.push(ChangedFinding {
-                id: f.id.clone(),
-                endpoint: f.endpoint.clone(),
-                severity: f.severity.as_str().to_string(),
-                title: f.title.clone(),
-            });
+            new.push(ChangedFinding::from(f));
         }
     }
     let mut fixed = Vec::new();
@@ -327,12 +327,7 @@ pub fn compare(baseline: &Baseline, report: &Report) -> Comparison {
         if now.contains(&key) || !seen.insert(key.clone()) {
             continue;
         }
-        let changed = ChangedFinding {
-            id: f.id.clone(),
-            endpoint: f.endpoint.clone(),
-            severity: f.severity.clone(),
-            title: f.title.clone(),
-        };
+        let changed = f.clone();
         if scanned.contains(&key.1) && !undecided(&key.0, &key.1) {
             fixed.push(changed);
         } else {
@@ -354,6 +349,15 @@ pub fn compare(baseline: &Baseline, report: &Report) -> Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn score_changes_read_as_a_table_shows_them() {
+        assert_eq!(score_change_label(None, "±0"), "first scan");
+        assert_eq!(score_change_label(Some(0), "±0"), "±0");
+        assert_eq!(score_change_label(Some(0), "unchanged"), "unchanged");
+        assert_eq!(score_change_label(Some(7), "±0"), "+7");
+        assert_eq!(score_change_label(Some(-25), "±0"), "−25");
+    }
 
     #[test]
     fn endpoint_keys_ignore_host_and_port() {

@@ -125,12 +125,7 @@ pub fn sparkline(scores: &[u32]) -> String {
 }
 
 fn change(h: &TargetHistory) -> String {
-    match h.score_change {
-        None => "first scan".into(),
-        Some(0) => "±0".into(),
-        Some(c) if c > 0 => format!("+{c}"),
-        Some(c) => format!("−{}", -c),
-    }
+    crate::baseline::score_change_label(h.score_change, "±0")
 }
 
 fn listed(target: &str, list: &[ChangedFinding]) -> Vec<String> {

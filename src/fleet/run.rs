@@ -48,7 +48,7 @@ pub struct TargetOutcome {
 }
 
 impl TargetOutcome {
-    fn failed(target: &str, error: String, duration_ms: u64) -> TargetOutcome {
+    pub(crate) fn failed(target: &str, error: String, duration_ms: u64) -> TargetOutcome {
         TargetOutcome {
             target: target.to_string(),
             scan_id: None,
@@ -150,12 +150,7 @@ pub fn outcome_line(o: &TargetOutcome) -> String {
     if let Some(e) = &o.error {
         return format!("{}: error: {e} ({took})", o.target);
     }
-    let change = match o.score_change {
-        None => "first scan".to_string(),
-        Some(0) => "unchanged".to_string(),
-        Some(c) if c > 0 => format!("+{c}"),
-        Some(c) => format!("−{}", -c),
-    };
+    let change = crate::baseline::score_change_label(o.score_change, "unchanged");
     let mut line = format!(
         "{}: {} {}/100 ({change}), {} new, {} fixed, {took}",
         o.target,
@@ -320,16 +315,7 @@ pub fn outcome(
     }
     let new = match comparison {
         Some(c) => c.new.clone(),
-        None => report
-            .findings
-            .iter()
-            .map(|f| ChangedFinding {
-                id: f.id.clone(),
-                endpoint: f.endpoint.clone(),
-                severity: f.severity.as_str().to_string(),
-                title: f.title.clone(),
-            })
-            .collect(),
+        None => report.findings.iter().map(ChangedFinding::from).collect(),
     };
     TargetOutcome {
         target: report.target.clone(),

@@ -29,13 +29,10 @@ impl TableFormat {
 }
 
 fn change(o: &TargetOutcome) -> String {
-    match o.score_change {
-        _ if o.error.is_some() => "".into(),
-        None => "first scan".into(),
-        Some(0) => "±0".into(),
-        Some(c) if c > 0 => format!("+{c}"),
-        Some(c) => format!("−{}", -c),
+    if o.error.is_some() {
+        return String::new();
     }
+    crate::baseline::score_change_label(o.score_change, "±0")
 }
 
 /// "rate-limit.missing (POST /login)": findings named briefly, for a table cell.
@@ -163,19 +160,8 @@ mod tests {
             duration_ms: 1200,
         };
         let bad = TargetOutcome {
-            target: "http://127.0.0.1:5001|<x>".into(),
-            scan_id: None,
-            grade: None,
-            score: None,
-            tested: false,
-            previous_score: None,
-            score_change: None,
-            new: vec![],
-            fixed: vec![],
-            gate: None,
-            error: Some("connection refused".into()),
             started_ms: 3,
-            duration_ms: 5,
+            ..TargetOutcome::failed("http://127.0.0.1:5001|<x>", "connection refused".into(), 5)
         };
         FleetResult {
             store: "sqlite:keyhole.db".into(),
