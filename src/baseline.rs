@@ -96,11 +96,7 @@ impl Comparison {
 
     /// "100 → 45 (−55)": the score change in words.
     pub fn score_line(&self, current: u32) -> String {
-        let change = match self.score_change {
-            0 => "unchanged".to_string(),
-            c if c > 0 => format!("+{c}"),
-            c => format!("−{}", -c),
-        };
+        let change = score_change_label(Some(self.score_change), "unchanged");
         format!("{} → {current} ({change})", self.previous_score)
     }
 
