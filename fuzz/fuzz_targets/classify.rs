@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use arbitrary::Arbitrary;
-use keyhole::analysis::classify::{self, Baseline};
+use keyhole::analysis::classify::{self, ResponseModel};
 use keyhole::http::Response;
 use libfuzzer_sys::fuzz_target;
 
@@ -42,7 +42,7 @@ struct Input {
 
 fuzz_target!(|input: Input| {
     let resp = input.resp.build();
-    let baseline = input.baseline.map(|b| Baseline::from_response(&b.build()));
+    let baseline = input.baseline.map(|b| ResponseModel::from_response(&b.build()));
     let class = classify::classify(&resp, baseline.as_ref());
     let _ = class.is_throttled();
     let _ = classify::classify(&resp, None);

@@ -29,7 +29,10 @@ fuzz_target!(|data: &[u8]| {
         Format::Markdown,
         Format::Html,
     ] {
-        let _ = keyhole::render::render(&report, format, comparison.as_ref(), false);
-        let _ = keyhole::render::render(&report, format, None, true);
+        // Any report that parsed renders: an Err is a template bug, which fuzzing must find.
+        keyhole::render::render(&report, format, comparison.as_ref(), false)
+            .unwrap_or_else(|e| panic!("{format:?}: {e}"));
+        keyhole::render::render(&report, format, None, true)
+            .unwrap_or_else(|e| panic!("{format:?}: {e}"));
     }
 });
