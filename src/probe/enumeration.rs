@@ -719,8 +719,8 @@ mod tests {
         assert_eq!(pool, ["rnd3", "rnd4"]);
     }
 
-    /// A one-at-a-time server's stage 1: 14 random accounts at `pool` ms (alone), then the
-    /// candidates once each at their times.
+    /// A one-at-a-time server's stage 1: one random account (alone) per time in `pool`, then
+    /// each candidate once at its time.
     fn stage_one(pool: &[f64], candidates: &[(&str, f64)]) -> EnumData {
         let mut d = EnumData::default();
         for (i, ms) in pool.iter().enumerate() {
