@@ -138,6 +138,9 @@ class Target:
     start_timeout: float = START_TIMEOUT
     #: where the ground truth came from (targets/real/NAME/truth.toml) or the manifest
     origin: str = "lab/manifest.toml"
+    #: "ci" (scanned by .ci/run) or "full" (only by `lab/run --tier full`: applications too slow
+    #: or heavy to install on every CI run; the whole lab is still one command)
+    tier: str = "ci"
     #: [[target.flow]]: the password-reset and registration endpoints the scan must list (none:
     #: it must list no reset or registration endpoint)
     flows: list[Flow] = field(default_factory=list)
@@ -204,6 +207,8 @@ class Target:
 
 
 REAL = ROOT / "targets" / "real"
+#: lab tiers: "ci" targets run in .ci/run; "full" adds the rest (lab/run --tier full)
+TIERS = ("ci", "full")
 
 
 def with_modes(targets: list[Target]) -> list[Target]:
@@ -313,10 +318,13 @@ def _load_one(path: Path) -> list[Target]:
             observe=t.get("observe"),
             endpoint_alt=list(t.get("endpoint_alt", [])),
             start_timeout=float(t.get("start_timeout", START_TIMEOUT)),
+            tier=t.get("tier", "ci"),
             origin=str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
             flows=flows,
             owned=owned,
         )
+        if tgt.tier not in TIERS:
+            raise ValueError(f"{path}: target {name}: tier must be one of {', '.join(TIERS)}, not {tgt.tier!r}")
         if owned is not None and tgt.no_surface:
             raise ValueError(f"{path}: target {name}: an owned account needs a sign-in endpoint")
         _ids(path, name, "sign-in", SIGN_IN, tgt.must + tgt.may, owned=False)
@@ -751,10 +759,12 @@ def median(xs: list[float]) -> float:
     return statistics.median(xs) if xs else 0.0
 
 
-def run_setup(build: bool = True) -> None:
-    """scripts/setup-targets, then the release build of keyhole (bounded waits)."""
-    say("lab: setting up targets (scripts/setup-targets)")
-    r = subprocess.run([str(ROOT / "scripts" / "setup-targets")], cwd=ROOT, timeout=1800)
+def run_setup(build: bool = True, tier: str = "ci") -> None:
+    """scripts/setup-targets (KEYHOLE_LAB_TIER=tier: "full" also installs the full tier's real
+    applications), then the release build of keyhole (bounded waits)."""
+    say(f"lab: setting up targets (scripts/setup-targets, tier {tier})")
+    env = dict(os.environ, KEYHOLE_LAB_TIER=tier)
+    r = subprocess.run([str(ROOT / "scripts" / "setup-targets")], cwd=ROOT, timeout=3600, env=env)
     if r.returncode != 0:
         raise SystemExit(f"lab: scripts/setup-targets failed with {r.returncode}")
     if build:
