@@ -138,6 +138,10 @@ class Target:
     start_timeout: float = START_TIMEOUT
     #: where the ground truth came from (targets/real/NAME/truth.toml) or the manifest
     origin: str = "lab/manifest.toml"
+    #: [[target.door]]: other real sign-in doors of the application ("METHOD /path" and the ids a
+    #: scan may report there): a scan need not list them, and findings on them are graded
+    #: against their own `may`, not counted as false
+    doors: list[tuple[str, list[str]]] = field(default_factory=list)
     #: "ci" (scanned by .ci/run) or "full" (only by `lab/run --tier full`: applications too slow
     #: or heavy to install on every CI run; the whole lab is still one command)
     tier: str = "ci"
@@ -319,6 +323,7 @@ def _load_one(path: Path) -> list[Target]:
             endpoint_alt=list(t.get("endpoint_alt", [])),
             start_timeout=float(t.get("start_timeout", START_TIMEOUT)),
             tier=t.get("tier", "ci"),
+            doors=[(_norm_endpoint(d["endpoint"]), list(d.get("may", []))) for d in t.get("door", [])],
             origin=str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
             flows=flows,
             owned=owned,
@@ -646,6 +651,14 @@ def grade(target: Target, report: dict) -> tuple[list[str], list[str], list[str]
         slots: list[str | tuple[str, str]] = []
         if want_endpoint is not None and where == want_endpoint:
             slots.append(SIGN_IN)
+        elif want_endpoint is not None and where in [_norm_endpoint(a) for a in target.endpoint_alt]:
+            # the same handler under another path: graded as the sign-in
+            slots.append(SIGN_IN)
+        door = next((may for ep, may in target.doors if ep == where), None)
+        if not slots and door is not None:
+            if fid not in door:
+                extra.append(f"{fid}@{where}")
+            continue
         slots += [k for k in flow_at if k[1] == where]
         if not slots:
             extra.append(f"{fid}@{where}")
