@@ -755,6 +755,13 @@ def scan(target: Target, keyhole: Path = KEYHOLE, extra_args: list[str] | None =
     leaked = target.mode == "owned" and target.owned.password in stderr
     try:
         report = json.loads(m.stdout)
+        # Kept for reading after the run: lab/.state/reports/NAME.json (the last scan of NAME).
+        try:
+            rdir = ROOT / "lab" / ".state" / "reports"
+            rdir.mkdir(parents=True, exist_ok=True)
+            (rdir / f"{target.name}.json").write_text(m.stdout if isinstance(m.stdout, str) else m.stdout.decode())
+        except OSError:
+            pass
     except ValueError:
         err = ["(stderr withheld: it holds the owned password)"] if leaked else stderr.strip().splitlines()
         return Result(target, False, target.expected, [], [f"keyhole exit {m.returncode}, no JSON report ({' | '.join(err[-2:])})"], [], m.wall_s, None, m.cpu_s, m.max_rss_kib)
