@@ -360,10 +360,7 @@ fn color_wanted() -> bool {
 /// Largest saved report `keyhole render` reads.
 const REPORT_FILE_CAP: u64 = 64 << 20;
 
-/// Exit codes of the SPEC.
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_GATE: u8 = 1;
-pub const EXIT_ERROR: u8 = 2;
+pub use crate::exit::{write_atomically, EXIT_ERROR, EXIT_GATE, EXIT_OK};
 
 /// Parse the command line and run; returns the process exit code.
 pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
@@ -432,7 +429,16 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Fleet(args) => runtime()?.block_on(run_fleet(args)),
         Command::History(args) => runtime()?.block_on(run_history(args)),
-        Command::Worker(args) => runtime()?.block_on(crate::worker::run_cli(args)),
+        Command::Worker(args) => {
+            runtime()?.block_on(crate::worker::run_cli(crate::worker::WorkerOptions {
+                store: args.store,
+                max_scans: args.max_scans,
+                exit_when_idle: args.exit_when_idle,
+                lease: args.lease,
+                grace: args.grace,
+                verbosity: args.noise.verbosity(),
+            }))
+        }
         Command::Demo(args) => runtime()?.block_on(run_demo(args)),
         Command::Render(args) => run_render(&args),
         Command::Completions(args) => {
@@ -841,29 +847,6 @@ fn run_render(args: &RenderArgs) -> anyhow::Result<u8> {
             quiet: false,
         },
     )
-}
-
-/// Write a file whole or not at all: a temporary file beside it, then a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".into());
-    let tmp = dir.join(format!(".{name}.keyhole-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 async fn run_demo(args: DemoArgs) -> anyhow::Result<u8> {

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod discover;
+pub mod exit;
 pub mod fleet;
 pub mod history;
 pub mod http;

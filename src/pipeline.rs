@@ -152,7 +152,10 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
     for (i, confirmed) in discovery.surfaces.iter().enumerate() {
         let later = (n - 1 - i) as u32;
         let left = scanner.engine.requests_left().saturating_sub(flow_reserve);
-        let leave = left * later / (later + 1) + flow_reserve;
+        // The first sign-in (the one discovery ranks highest: the one a person uses) gets
+        // twice the share of each later one, so that a second door (an admin console beside
+        // the site's own sign-in) does not starve its samples.
+        let leave = left * later / (later + 2) + flow_reserve;
         probe_endpoint(
             &scanner,
             &registry,
@@ -240,6 +243,22 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
                 "{} discovery requests were answered 429 Too Many Requests (a limit on the whole API): sign-in surfaces behind it may have been missed; scan again later or name the sign-in path with --endpoint",
                 discovery.throttled
             ),
+        });
+    }
+    for (account, what) in scanner.warnings() {
+        observations.push(Observation {
+            endpoint: scanner.cfg.target.to_string(),
+            kind: "lock-warning".into(),
+            summary: format!(
+                "the site warned of a lock for '{account}' (\"{what}\"), so keyhole stopped every attempt on that account at once"
+            ),
+        });
+    }
+    if scanner.engine.drops_keepalive() {
+        observations.push(Observation {
+            endpoint: scanner.cfg.target.to_string(),
+            kind: "connections".into(),
+            summary: "the server closed kept-alive connections under a request without saying Connection: close; keyhole sent that request again on a fresh connection (it counted against --max-requests) and opened a fresh connection for every later request".into(),
         });
     }
     if let Some(doc) = &discovery.openapi {

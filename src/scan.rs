@@ -47,6 +47,10 @@ pub enum SafetyError {
         "no password reset is ever sent for '{0}': only random identifiers and --username get one"
     )]
     GuessedReset(String),
+    #[error("account '{0}' is not tried again: the site warned of a lock ({1})")]
+    Warned(String, String),
+    #[error("account '{0}' already has an attempt in flight")]
+    Busy(String),
 }
 
 /// Progress lines on stderr (never stdout).
@@ -105,6 +109,29 @@ pub struct Scanner {
     flow_ledger: Mutex<HashMap<(crate::report::Flow, String), u32>>,
     randoms: Mutex<HashSet<String>>,
     real_sign_ins: std::sync::atomic::AtomicU32,
+    /// Possibly-real accounts the site warned about (attempts counting down, a lock coming):
+    /// never tried again in this scan, with what the site said.
+    warned: Mutex<Vec<(String, String)>>,
+    /// Possibly-real accounts with an attempt in flight (never two at once).
+    busy: Mutex<HashSet<String>>,
+}
+
+/// Holds a possibly-real account as in flight until dropped.
+pub struct AccountHold<'a> {
+    scanner: &'a Scanner,
+    name: Option<String>,
+}
+
+impl Drop for AccountHold<'_> {
+    fn drop(&mut self) {
+        if let Some(n) = self.name.take() {
+            self.scanner
+                .busy
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&n);
+        }
+    }
 }
 
 impl Scanner {
@@ -118,7 +145,56 @@ impl Scanner {
             flow_ledger: Mutex::new(HashMap::new()),
             randoms: Mutex::new(HashSet::new()),
             real_sign_ins: std::sync::atomic::AtomicU32::new(0),
+            warned: Mutex::new(Vec::new()),
+            busy: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// The site warned that `name` is near a lock (or locked): no attempt on it again.
+    pub fn warn(&self, name: &str, what: &str) {
+        let mut w = self.warned.lock().unwrap_or_else(|e| e.into_inner());
+        if !w.iter().any(|(n, _)| n == name) {
+            self.progress.detail(&format!(
+                "stopping all attempts on '{name}': the site warned \"{what}\""
+            ));
+            w.push((name.to_string(), what.to_string()));
+        }
+    }
+
+    /// Accounts the site warned about, with what it said.
+    pub fn warnings(&self) -> Vec<(String, String)> {
+        self.warned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn warning_for(&self, name: &str) -> Option<String> {
+        self.warned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, w)| w.clone())
+    }
+
+    /// Hold a possibly-real account as in flight (random and owned accounts need no hold):
+    /// an error when it already is, so two attempts on it never go out together.
+    pub fn hold_account(&self, name: &str, role: Role) -> Result<AccountHold<'_>, SafetyError> {
+        if role != Role::Candidate {
+            return Ok(AccountHold {
+                scanner: self,
+                name: None,
+            });
+        }
+        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        if !busy.insert(name.to_string()) {
+            return Err(SafetyError::Busy(name.to_string()));
+        }
+        Ok(AccountHold {
+            scanner: self,
+            name: Some(name.to_string()),
+        })
     }
 
     /// A random password that cannot be anybody's: 32 random characters.
@@ -162,6 +238,9 @@ impl Scanner {
         }
         if matches!(role, Role::Random | Role::Control) && self.is_random(name) {
             return Ok(());
+        }
+        if let Some(w) = self.warning_for(name) {
+            return Err(SafetyError::Warned(name.to_string(), w));
         }
         let prior = self.prior_attempts(name);
         let mut ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
@@ -236,6 +315,9 @@ impl Scanner {
 
     /// Attempts left on a possibly-real account.
     pub fn attempts_left(&self, name: &str) -> u32 {
+        if self.warning_for(name).is_some() {
+            return 0;
+        }
         let prior = self.prior_attempts(name);
         let ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
         MAX_ATTEMPTS_REAL_ACCOUNT.saturating_sub(ledger.get(name).copied().unwrap_or(0) + prior)

@@ -41,6 +41,18 @@ impl Identifier {
         }
     }
 
+    /// Whether a field name reads as where an account identifier goes (`email`, `username`,
+    /// `login`, `user_name`, `phone`), not a password or another field.
+    pub fn looks_like_account_field(name: &str) -> bool {
+        let n = name.to_ascii_lowercase();
+        !n.contains("pass")
+            && (n.contains("mail")
+                || n.contains("user")
+                || n == "login"
+                || n == "identifier"
+                || n.contains("phone"))
+    }
+
     pub fn email() -> Identifier {
         Identifier::Email {
             domain: NO_MAIL_DOMAIN,

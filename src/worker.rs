@@ -22,7 +22,6 @@ use apalis::prelude::*;
 use apalis_postgres::{Config, PostgresStorage};
 use sqlx::PgPool;
 
-use crate::cli::WorkerArgs;
 use crate::config::Verbosity;
 use crate::fleet::{FleetTarget, ScanJob};
 use crate::store::one_line;
@@ -214,8 +213,19 @@ fn secs(name: &'static str, v: Option<f64>, default: f64) -> Result<Duration, Wo
     }
 }
 
+/// What `keyhole worker` was asked for, as the command line gave it (checked here).
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    pub store: String,
+    pub max_scans: Option<u64>,
+    pub exit_when_idle: Option<f64>,
+    pub lease: Option<f64>,
+    pub grace: Option<f64>,
+    pub verbosity: crate::config::Verbosity,
+}
+
 /// `keyhole worker --store postgres://…`.
-pub async fn run_cli(args: WorkerArgs) -> anyhow::Result<u8> {
+pub async fn run_cli(args: WorkerOptions) -> anyhow::Result<u8> {
     let url = StoreUrl::parse(&args.store)?;
     if !url.is_postgres() {
         return Err(WorkerError::NotPostgres(url.shown()).into());
@@ -241,7 +251,7 @@ pub async fn run_cli(args: WorkerArgs) -> anyhow::Result<u8> {
         std::process::id(),
         rand::random::<u32>() & 0xff_ffff
     );
-    let verbosity = args.noise.verbosity();
+    let verbosity = args.verbosity;
     let shared = Shared {
         store: store.clone(),
         name: name.clone(),
@@ -352,7 +362,7 @@ pub async fn run_cli(args: WorkerArgs) -> anyhow::Result<u8> {
     shared.say(&format!("stopped after {done} scan(s)"));
     store.close().await;
     result.map_err(|e| WorkerError::Monitor(one_line(&e.to_string())))?;
-    Ok(crate::cli::EXIT_OK)
+    Ok(crate::exit::EXIT_OK)
 }
 
 fn hostname() -> String {

@@ -80,6 +80,29 @@ fn expect(name: &str, path: &str, kind: &str, expected: &[&str]) -> Value {
 }
 
 #[test]
+fn a_server_that_drops_kept_alive_connections_is_scanned_on_fresh_ones() {
+    // uWSGI's HTTP server closes the connection after each answer without saying so: without
+    // a retry on a fresh connection the sign-in could not even be confirmed.
+    let r = expect(
+        "uwsgi_naive_form",
+        "/login",
+        "form",
+        &["rate-limit.missing"],
+    );
+    let seen = r["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["kind"] == "connections");
+    assert!(
+        seen,
+        "no observation of dropped connections: {:#}",
+        r["observations"]
+    );
+    assert!(r["stats"]["requests"].as_u64().unwrap() <= 250);
+}
+
+#[test]
 fn naive_form_login_is_unthrottled() {
     let r = expect("naive_form", "/login", "form", &["rate-limit.missing"]);
     assert_eq!(r["score"], 75);

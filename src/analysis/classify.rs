@@ -49,6 +49,9 @@ pub enum ThrottleKind {
     Tarpit,
     /// The connection was dropped or the request timed out after ordinary answers.
     Dropped,
+    /// The usual rejection changed during a burst in a way that reads as a throttle (a new
+    /// "please wait" sentence, a remaining count at 0, a Retry-After that appeared).
+    Changed,
 }
 
 impl ThrottleKind {
@@ -62,13 +65,14 @@ impl ThrottleKind {
             ThrottleKind::Forbidden => "403 Forbidden after repeated failures",
             ThrottleKind::Tarpit => "a growing delay (tarpit)",
             ThrottleKind::Dropped => "dropped connections",
+            ThrottleKind::Changed => "a change from the usual rejection",
         }
     }
 }
 
 static THROTTLE_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)too many\b|rate[ -]?limit|try again (later|in\b|after\b)|temporarily (been )?(locked|blocked|disabled|suspended|unavailable)|locked out|\baccount (is |has been )?(temporarily )?(locked|blocked)|slow down|throttl|request limit|limit exceeded|exceeded .{0,20}(attempts|limit)|wait \d+ ?(s\b|sec|second|minute)",
+        r"(?i)too many\b|rate[ -]?limit|try again (later|in\b|after\b)|temporarily (been )?(locked|blocked|disabled|suspended|unavailable)|locked out|\baccount (is |has been )?(temporarily )?(locked|blocked)|slow down|throttl|request limit|limit exceeded|exceeded .{0,20}(attempts|limit)|wait \d+ ?(s\b|sec|second|minute)|\bwait (for )?(a|an|one|two|three|five|ten|fifteen|thirty|a few|\d+) ?(moment|second|sec|minute|min|hour)s?\b|before (the |your )?next (login|log-?in|sign-?in|attempt|try)|(attempts?|tries) (remaining|left)\b|\b(will|would) be (temporarily )?(locked|blocked|disabled|suspended)|(login|sign-?in|log-?in) (is )?(temporarily )?(blocked|disabled|suspended|locked)|(you have|you've) (been )?(exceeded|reached) (the )?(maximum|max|limit)|maximum (number of )?(login |sign-?in )?attempts",
     )
     .expect("valid regex")
 });
@@ -107,6 +111,26 @@ static FAILURE_FLAG: LazyLock<Regex> = LazyLock::new(|| {
 static PASSWORD_INPUT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)<input[^>]+type\s*=\s*["']?password"#).expect("valid regex")
 });
+
+/// What a page says that counts attempts down or warns of a lock, when it does: "2 more
+/// attempts remaining", "your account will be locked", "account locked", "temporarily
+/// disabled". Read as a person reads it (markup stripped), quoted as the sentence it is in.
+pub fn lock_warning(body: &str) -> Option<String> {
+    crate::analysis::text::body_sentences(body)
+        .into_iter()
+        .find(|s| LOCK_WARNING.is_match(s))
+        .map(|s| crate::http::cut(&s, 160))
+}
+
+static LOCK_WARNING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(\d+|one|two|three|four|five|a few|no)\s+(more\s+)?(login\s+|sign-?in\s+|log-?in\s+)?(attempts?|tries|chances?)\s+(remaining|left)\b|\b(attempts?|tries)\s+(remaining|left)\s*:?\s*\d|\bremaining (login )?(attempts?|tries)\b|\b(will|would|is going to) be (temporarily |permanently )?(locked|blocked|disabled|suspended)\b|\baccount (is |has been |was )?(now )?(temporarily |permanently )?(locked|blocked|suspended)\b|\btemporarily (been )?(locked|blocked|disabled|suspended)\b|\blocked out\b|\blast (login )?attempt\b|\bbefore (your|the) account (is|gets) (locked|blocked|disabled)")
+        .expect("valid regex")
+});
+
+/// Does the text show a captcha?
+pub fn has_captcha(text: &str) -> bool {
+    CAPTCHA.is_match(text)
+}
 
 /// Does the text read as a throttle / lockout message?
 pub fn has_throttle_text(text: &str) -> bool {
@@ -399,6 +423,35 @@ pub fn classify(resp: &Response, model: Option<&ResponseModel>) -> Class {
             }
         }
         _ => Class::Error,
+    }
+}
+
+#[cfg(test)]
+mod lock_warning_tests {
+    use super::lock_warning;
+
+    #[test]
+    fn countdowns_and_lock_warnings_are_read() {
+        for page in [
+            "<div class=alert>Invalid login. <b>2</b> more attempts remaining.</div>",
+            "Login failed. You have 2 attempts left before your account is locked.",
+            "<p>Warning: your account will be locked after one more failed attempt.</p>",
+            "Account locked. Contact an administrator.",
+            "This account has been temporarily disabled",
+            "Remaining attempts: 1",
+            "Attempts remaining: 2",
+            "You have been locked out.",
+        ] {
+            assert!(lock_warning(page).is_some(), "{page}");
+        }
+        for page in [
+            "Invalid username or password.",
+            "<p>Please enter a correct username and password.</p>",
+            "Lost your password?",
+            "Sign in to unlock more features",
+        ] {
+            assert_eq!(lock_warning(page), None, "{page}");
+        }
     }
 }
 

@@ -3,3 +3,5 @@
 pub mod classify;
 pub mod normalize;
 pub mod stats;
+pub mod text;
+pub mod validators;

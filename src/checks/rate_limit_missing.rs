@@ -21,7 +21,7 @@ pub enum Decision {
 }
 
 /// Fewest attempts of a pattern before its silence means anything.
-pub const MIN_ATTEMPTS: usize = 20;
+pub use crate::probe::throttle::MIN_VOLUME_ATTEMPTS as MIN_ATTEMPTS;
 
 pub fn decide(spray: &Burst, one: Option<&Burst>) -> Decision {
     if spray.throttled() || one.is_some_and(Burst::throttled) {
@@ -49,10 +49,15 @@ pub(crate) fn observe_protection(ctx: &mut EndpointCtx<'_>, t: &ThrottleData) {
                 .find_map(|a| a.response.as_ref().and_then(|r| r.header("retry-after")))
                 .map(|v| format!(", Retry-After {v}"))
                 .unwrap_or_default();
+            let change = b
+                .change
+                .as_ref()
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default();
             ctx.observe(
                 "throttle",
                 format!(
-                    "{} after {n} requests to the sign-in endpoint ({pattern}){ra}",
+                    "{}{change} after {n} requests to the sign-in endpoint ({pattern}){ra}",
                     kind.describe()
                 ),
             );
@@ -103,6 +108,9 @@ impl Check for RateLimitMissing {
                     .map(|r| format!("; {r}"))
                     .unwrap_or_default()
             )),
+            Decision::Missing if t.unclassified_change.is_some() => {
+                Verdict::Incomplete(t.unclassified_change.clone().unwrap_or_default())
+            }
             Decision::Missing => {
                 let one = t.one.as_ref().expect("decided with one-account burst");
                 let mut draft = FindingDraft::new(format!(

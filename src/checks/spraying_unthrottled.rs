@@ -57,6 +57,9 @@ impl Check for SprayingUnthrottled {
         if !per_account_only(&t.spray, Some(one)) {
             return Verdict::Pass;
         }
+        if let Some(why) = &t.unclassified_change {
+            return Verdict::Incomplete(why.clone());
+        }
         let n = one.throttled_at.unwrap_or(0);
         let kind = one.kind.map(|k| k.describe()).unwrap_or("a throttle");
         let throttled = one.attempts.iter().find(|a| a.is_throttled());

@@ -87,6 +87,18 @@ impl Check for RegistrationEnumeration {
             .filter(|c| says_taken(c, &randoms))
             .collect();
         if taken.is_empty() {
+            // A probe a throttle answered said nothing about its identifier: never a pass.
+            let throttled = d
+                .candidates
+                .iter()
+                .chain(d.randoms.iter())
+                .filter(|a| a.is_throttled() || matches!(a.status(), Some(429 | 423)))
+                .count();
+            if throttled > 0 {
+                return Verdict::Incomplete(format!(
+                    "a throttle answered {throttled} of the sign-up probes, so what they would have said of their identifiers is unknown; scan again once it has passed"
+                ));
+            }
             return Verdict::Pass;
         }
         let names: Vec<String> = taken.iter().map(|a| a.account.clone()).collect();

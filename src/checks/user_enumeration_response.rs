@@ -229,12 +229,20 @@ impl Check for ResponseEnumeration {
         if let Some((name, feature, r, c, a)) = found.first().cloned() {
             let rand_ex = EnumData::usable(&data.random).first().map(|a| (*a).clone());
             let accounts: Vec<String> = found.iter().map(|f| f.0.clone()).collect();
-            let shorten = |s: &str| crate::http::cut(s, 160);
+            // A body difference is quoted as the sentences that differ, not the page start.
+            let (c, r) = if feature == "body" {
+                (
+                    crate::analysis::text::quote_difference(&c, &r, 160),
+                    crate::analysis::text::quote_difference(&r, &c, 160),
+                )
+            } else {
+                (crate::http::cut(&c, 160), crate::http::cut(&r, 160))
+            };
             return Verdict::Found(
                 FindingDraft::new(format!(
                     "Account '{name}' got a different {feature} than every random non-existent account ({} vs {}), in all {} of its attempts: the sign-in tells an attacker which accounts exist.",
-                    shorten(&c),
-                    shorten(&r),
+                    c,
+                    r,
                     EnumData::usable(data.candidate_attempts(&name)).len()
                 ))
                 .confidence(Confidence::High)

@@ -21,8 +21,8 @@ static GENERIC: LazyLock<Regex> = LazyLock::new(|| {
 /// Reasons a rejection must not give: (what it reveals, pattern).
 static REASONS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     [
-        ("the account does not exist", r"(?i)\b(user|username|account|e-?mail|login)( name| address)?\b[^.!?\n<]{0,25}\b(does ?n[o']t exist|do(es)? not exist|not (be )?found|not registered|not recogni[sz]ed)|\b(no such|unknown|nonexistent|non-existent) (user|username|account|e-?mail( address)?)\b|\binvalid (user ?name|user|e-?mail( address)?)\b|\bno (user|account) (with|for|found|exists|registered|matching)|\bnot a registered (user|e-?mail)"),
-        ("the password was wrong", r"(?i)\b(wrong|incorrect|invalid|bad|mismatched) password\b|\bpassword (is |was )?(wrong|incorrect|invalid|does not match|did not match|mismatch)"),
+        ("the account does not exist", r"(?i)\b(user|username|account|e-?mail|login)( name| address)?\b[^\n]{0,60}\b(does ?n[o']t exist|do(es)? not exist|not (be )?found|not registered|not recogni[sz]ed)|\b(no such|unknown|nonexistent|non-existent) (user|username|account|e-?mail( address)?)\b|\binvalid (user ?name|user|e-?mail( address)?)\b|\bno (user|account) (with|for|found|exists|registered|matching)|\bnot a registered (user|e-?mail)"),
+        ("the password was wrong", r"(?i)\b(wrong|incorrect|invalid|bad|mismatched) password\b|\bpassword\b[^\n]{0,60}\b(is|was) (wrong|incorrect|invalid|not (correct|valid|right))\b|\bpassword (is |was )?(wrong|incorrect|invalid|does not match|did not match|mismatch)"),
         ("the account is disabled", r"(?i)\baccount (is |has been )?(disabled|deactivated|inactive|suspended|not (yet )?(active|activated|verified|confirmed))|\b(e-?mail|user) (is |has )?not (been )?(verified|confirmed|activated)"),
     ]
     .into_iter()
@@ -30,13 +30,18 @@ static REASONS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     .collect()
 });
 
-static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<[^>]*>").expect("valid regex"));
-
-/// Sentences of a page's text (tags dropped), trimmed.
+/// Sentences of a page's text as a person reads it (markup stripped, entities decoded:
+/// [`crate::analysis::text`]), JSON strings taken apart, trimmed.
 fn sentences(text: &str) -> Vec<String> {
-    TAG.replace_all(text, "\n")
-        .split(['\n', '.', '!', '?', '"', '{', '}'])
-        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+    crate::analysis::text::body_sentences(text)
+        .iter()
+        .flat_map(|s| s.split(['"', '{', '}']))
+        .map(|s| {
+            s.trim()
+                .trim_end_matches(['.', '!', '?'])
+                .trim()
+                .to_string()
+        })
         .filter(|s| !s.is_empty())
         .collect()
 }
@@ -53,13 +58,16 @@ pub fn novel_text(text: &str, references: &[String]) -> String {
         .join(". ")
 }
 
-/// What a rejection text reveals, if anything.
+/// What a rejection text reveals, if anything: a reason found within one sentence, whatever
+/// markup or words stand between its parts.
 pub fn reveals(text: &str) -> Option<&'static str> {
-    let cleaned = GENERIC.replace_all(text, " ");
-    REASONS
-        .iter()
-        .find(|(_, re)| re.is_match(&cleaned))
-        .map(|(what, _)| *what)
+    sentences(text).iter().find_map(|sentence| {
+        let cleaned = GENERIC.replace_all(sentence, " ");
+        REASONS
+            .iter()
+            .find(|(_, re)| re.is_match(&cleaned))
+            .map(|(what, _)| *what)
+    })
 }
 
 #[async_trait]
@@ -125,6 +133,26 @@ impl Check for VerboseError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reasons_split_by_markup_are_read_as_one_sentence() {
+        // Real sentences seen on a PHP CMS's sign-in page.
+        assert_eq!(
+            reveals("<p><strong>Error:</strong> The username <strong>k3v9q2x7m1z8p4w6</strong> is not registered on this site. If you are unsure of your username, try your email address instead.</p>"),
+            Some("the account does not exist")
+        );
+        assert_eq!(
+            reveals("<div><strong>Error:</strong> The password you entered for the username <strong>admin</strong> is incorrect. <a href=\"/lost\">Lost your password?</a></div>"),
+            Some("the password was wrong")
+        );
+        // Generic ones stay generic, in markup too.
+        assert_eq!(
+            reveals("<b>Error:</b> Your username or password is <em>incorrect</em>."),
+            None
+        );
+        assert_eq!(reveals("Invalid user or password"), None);
+        assert_eq!(reveals("Please enter a correct username and password. Note that both fields may be case-sensitive."), None);
+    }
 
     #[test]
     fn names_the_reason() {

@@ -20,6 +20,10 @@ use crate::scan::Scanner;
 const MAX_HOPS: usize = 3;
 /// Most pages visited because a page linked them as sign-in pages.
 pub const MAX_LINKED_PAGES: usize = 6;
+/// Most pages fetched by browsing (any same-origin link, not only those named as sign-ins).
+pub const MAX_BROWSED_PAGES: usize = 8;
+/// How many links deep browsing goes from the start page.
+pub const MAX_BROWSE_DEPTH: u8 = 2;
 
 /// What a fetch found.
 #[derive(Debug, Clone)]
@@ -80,6 +84,10 @@ pub struct Discovering<'a> {
     pub flow_leads: Vec<super::flows::FlowLead>,
     /// Pages linked as reset or sign-up pages, with their flow, still to visit.
     pub flow_pages: Vec<(crate::report::Flow, Url)>,
+    /// Links any page showed, with their depth from the start page, for the bounded walk.
+    pub browse: Vec<(Url, u8)>,
+    /// The depth of the page being read (links found on it are one deeper).
+    pub depth: u8,
 }
 
 impl<'a> Discovering<'a> {
@@ -112,6 +120,8 @@ impl<'a> Discovering<'a> {
             form_signatures: Vec::new(),
             flow_leads: Vec::new(),
             flow_pages: Vec::new(),
+            browse: Vec::new(),
+            depth: 0,
         }
     }
 

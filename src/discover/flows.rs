@@ -73,6 +73,9 @@ pub enum FlowOutcome {
     Created(Box<Surface>, Box<Created>),
     /// A registration endpoint none of whose probe shapes is known to fail safely.
     NoSafeProbe(Box<Surface>, String),
+    /// A declared reset or registration endpoint that met a throttle while being confirmed:
+    /// listed, and its checks incomplete (never silently passed).
+    Throttled(Box<Surface>, String),
     NotFlow(String),
 }
 
@@ -369,7 +372,19 @@ pub fn refused_for_other_reason(resp: &Response, surface: &Surface) -> bool {
     if !REFUSAL.is_match(&text) {
         return false;
     }
-    let names_a_left_field = text.contains("password")
+    let raw = resp.text();
+    let named = crate::analysis::validators::named_fields(&raw);
+    let validator_names_other = named.iter().any(|f| {
+        let u = surface
+            .username_field
+            .rsplit('.')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        *f != u
+    });
+    let names_a_left_field = validator_names_other
+        || text.contains("password")
         || text.contains(&pass)
         || surface
             .extra
@@ -417,6 +432,7 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
             };
         }
     }
+    let mut switched_field = false;
     for _ in 0..3 {
         let prober = Prober::new(scanner, &surface);
         let u1 = scanner.random_account(surface.identifier);
@@ -467,6 +483,17 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
         ) else {
             return FlowOutcome::NotFlow("no answer to a probe".into());
         };
+        // A path behind an HTTP authentication challenge (a site protected as a whole) asks
+        // for credentials first: nothing there is a reset or sign-up anyone can use.
+        if [r1, r2]
+            .iter()
+            .any(|r| crate::discover::sources::challenge::challenge_kind(r).is_some())
+        {
+            return FlowOutcome::NotFlow(format!(
+                "answers {} with an authentication challenge",
+                r1.status
+            ));
+        }
         let t1 = r1.text();
         // The identifier's shape is wrong: try an e-mail, then a domain validators accept.
         let next = match surface.identifier {
@@ -483,6 +510,21 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
         if let Some(id) = next {
             surface.identifier = id;
             continue;
+        }
+        // A validator that names an identifier field other than the one sent ("'email' is a
+        // required property" to a probe that sent a username) says where the identifier goes.
+        if surface.kind == SurfaceKind::Json && !switched_field {
+            let sent = surface.username_field.to_ascii_lowercase();
+            let named = crate::analysis::validators::named_fields(&t1);
+            if let Some(f) = named
+                .iter()
+                .find(|f| **f != sent && crate::surface::Identifier::looks_like_account_field(f))
+            {
+                switched_field = true;
+                surface.username_field = f.clone();
+                surface.identifier = Identifier::from_field(f, None);
+                continue;
+            }
         }
         // A 404 to an identifier where the route answered an empty body otherwise is the
         // endpoint's own answer ("no account with that e-mail"), not a missing route.
@@ -509,10 +551,14 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
             matches!(r.status, 429 | 423) || (r.status == 503 && classify(r, None).is_throttled())
         };
         if throttled(r1) || throttled(r2) {
-            return FlowOutcome::NotFlow(format!(
+            let why = format!(
                 "throttled while confirming ({} then {})",
                 r1.status, r2.status
-            ));
+            );
+            if lead.declared {
+                return FlowOutcome::Throttled(Box::new(surface.clone()), why);
+            }
+            return FlowOutcome::NotFlow(why);
         }
         // A declared endpoint (a form, an OpenAPI operation) needs only the same kind of
         // answer twice; a probed one must answer exactly alike (after normalisation).

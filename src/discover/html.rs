@@ -171,6 +171,76 @@ pub fn login_links(html: &str, page_url: &Url) -> Vec<Url> {
     out
 }
 
+/// Same-origin links a person browsing the site would follow (any link text), for discovery's
+/// bounded walk: never one that looks like it changes state (log out, delete, reset, start
+/// over, switch mode, unsubscribe …), never a static asset, never a page's own URL.
+pub fn browse_links(html: &str, page_url: &Url) -> Vec<Url> {
+    let doc = Html::parse_document(html);
+    let ix = DocIndex::new(&doc);
+    let page = without_fragment(page_url);
+    let base = base_url(&ix, &page);
+    let mut out: Vec<Url> = Vec::new();
+    let mut seen: HashSet<Url> = HashSet::new();
+    for (i, &el) in ix.all.iter().enumerate() {
+        if !matches!(el.value().name(), "a" | "area") || ix.in_template[i] {
+            continue;
+        }
+        let Some(href) = el.value().attr("href") else {
+            continue;
+        };
+        let href = href.trim();
+        if href.starts_with('#') || href.to_ascii_lowercase().starts_with("javascript:") {
+            continue;
+        }
+        let Ok(url) = base.join(href) else { continue };
+        let url = without_fragment(&url);
+        if url == page || !same_origin(&url, &page) || seen.contains(&url) {
+            continue;
+        }
+        let text = collapse_ws(&el.text().collect::<String>());
+        if !safe_to_browse(&url, &text) {
+            continue;
+        }
+        seen.insert(url.clone());
+        out.push(url);
+    }
+    out
+}
+
+/// Whether following a link leaves the site as it was: a GET link whose path, query or text
+/// names an action (real applications put log out, delete and "start over" behind plain
+/// links) or a static file is not browsed.
+pub fn safe_to_browse(url: &Url, text: &str) -> bool {
+    let path = normalise(&url.path().replace("%20", " "));
+    let query = normalise(url.query().unwrap_or(""));
+    let text = normalise(text);
+    if hits(state_change_re(), &path)
+        || hits(state_change_re(), &query)
+        || hits(state_change_re(), &text)
+    {
+        return false;
+    }
+    !hits(asset_re(), &path)
+}
+
+/// Words of links that change state when followed.
+fn state_change_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    cached(
+        &RE,
+        r"log[-_ ]?(?:out|off)|sign[-_ ]?(?:out|off)|(?:^|[^a-z])(?:delete|remove|destroy|drop|purge|erase|wipe|clear|reset|revoke|disable|enable|deactivate|activate|unsubscribe|subscribe|approve|reject|ban|kick|restart|reboot|shutdown|shut[-_ ]?down|install|uninstall|upgrade|update|rollback|revert|undo|trash|archive|lock|unlock|start[-_ ]?over|switch|toggle|set[-_ ]?(?:lang|locale|theme|mode)|mark[-_ ]?(?:as|all)|vote|like|follow|unfollow|confirm|verify|do[-_ ]?action|action=|token=|nonce=|csrf|edit|save|submit|create|add|new|upload|import|export|download|run|execute|exec|stop|kill|flush|rebuild|regenerate|send)(?:[^a-z]|$)",
+    )
+}
+
+/// Static files: nothing to read for sign-ins.
+fn asset_re() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    cached(
+        &RE,
+        r"\.(?:css|js|mjs|map|png|jpe?g|gif|svg|ico|webp|bmp|woff2?|ttf|eot|otf|pdf|zip|gz|tgz|bz2|xz|tar|7z|rar|mp[34]|webm|ogg|wav|avi|mov|exe|dmg|deb|rpm|iso|txt|xml|rss|atom|json|csv)$",
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Forms and their controls
 // ---------------------------------------------------------------------------------------------
@@ -1067,6 +1137,20 @@ mod flow_tests {
         let search =
             r#"<form method="get" action="/forgot"><input type="email" name="email"></form>"#;
         assert!(flow_forms(search, &page()).is_empty());
+    }
+
+    #[test]
+    fn browsing_skips_links_that_change_state_and_assets() {
+        let html = r##"<a href="/docs">Docs</a> <a href="/manager/html">Server status</a>
+            <a href="/logout">Bye</a> <a href="/items/3/delete">x</a> <a href="/?do=reset">Start over</a>
+            <a href="/app.css">c</a> <a href="https://other.example/x">o</a> <a href="#top">t</a>
+            <a href="/lang?set-lang=fr">Français</a> <a href="/unsubscribe?id=3">u</a>
+            <a href="/wiki?action=purge">p</a> <a href="/admin/">Admin</a>"##;
+        let got: Vec<String> = browse_links(html, &page())
+            .into_iter()
+            .map(|u| u.path().to_string())
+            .collect();
+        assert_eq!(got, ["/docs", "/manager/html", "/admin/"]);
     }
 
     #[test]

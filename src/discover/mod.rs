@@ -236,6 +236,22 @@ async fn confirm_flows(
                     out.unprobed.push(*s);
                     break;
                 }
+                flows::FlowOutcome::Throttled(s, why) => {
+                    let checks: &[&str] = match flow {
+                        Flow::PasswordReset => {
+                            &["auth.user-enumeration.reset", "rate-limit.reset-missing"]
+                        }
+                        _ => &["auth.user-enumeration.registration"],
+                    };
+                    for check in checks {
+                        out.incomplete.push((
+                            (*check).into(),
+                            format!("{}: a throttle answered the probes ({why}); scan again once it has passed", s.label()),
+                        ));
+                    }
+                    out.unprobed.push(*s);
+                    break;
+                }
                 flows::FlowOutcome::NotFlow(why) => {
                     scanner
                         .progress

@@ -82,11 +82,11 @@ impl FleetResult {
     /// Exit code: 2 when a target could not be scanned or stored, 1 when one failed its gate.
     pub fn exit_code(&self) -> u8 {
         if self.targets.iter().any(|t| t.error.is_some()) {
-            crate::cli::EXIT_ERROR
+            crate::exit::EXIT_ERROR
         } else if self.targets.iter().any(|t| t.gate.is_some()) {
-            crate::cli::EXIT_GATE
+            crate::exit::EXIT_GATE
         } else {
-            crate::cli::EXIT_OK
+            crate::exit::EXIT_OK
         }
     }
 }
@@ -350,7 +350,7 @@ fn unsaved(t: &FleetTarget, report: &Report, why: String, ms: u64) -> TargetOutc
     let kept = serde_json::to_vec_pretty(report)
         .map_err(|e| e.to_string())
         .and_then(|bytes| {
-            crate::cli::write_atomically(std::path::Path::new(&name), &bytes)
+            crate::exit::write_atomically(std::path::Path::new(&name), &bytes)
                 .map_err(|e| e.to_string())
         });
     let error = match kept {

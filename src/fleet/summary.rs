@@ -190,7 +190,7 @@ mod tests {
         assert_eq!(json["targets"][0]["score_change"], -25);
         assert_eq!(json["targets"][0]["new"][0]["id"], "rate-limit.missing");
         assert_eq!(json["targets"][1]["error"], "connection refused");
-        assert_eq!(r.exit_code(), crate::cli::EXIT_ERROR);
+        assert_eq!(r.exit_code(), crate::exit::EXIT_ERROR);
     }
 
     #[test]

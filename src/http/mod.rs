@@ -262,6 +262,13 @@ pub type Logger = Arc<dyn Fn(&str) + Send + Sync>;
 /// The one place requests are sent from.
 pub struct Engine {
     client: reqwest::Client,
+    /// A client that never reuses a connection: for a request sent again after its kept-alive
+    /// connection failed, and for every request once the server is known to drop them.
+    fresh: reqwest::Client,
+    /// The server closed a kept-alive connection under a request before answering it (uWSGI's
+    /// HTTP router does this after every answer without saying `Connection: close`): from then
+    /// on every request opens a fresh connection, as the scan's only way to stay reliable.
+    drops_keepalive: std::sync::atomic::AtomicBool,
     origin: url::Origin,
     cfg: EngineConfig,
     used: AtomicU32,
@@ -295,17 +302,23 @@ impl Drop for InFlight<'_> {
 impl Engine {
     pub fn new(target: &Url, cfg: EngineConfig) -> Result<Engine, HttpError> {
         let slots = cfg.concurrency.max(1);
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .danger_accept_invalid_certs(cfg.insecure)
-            .connect_timeout(connect_timeout(cfg.timeout))
-            .pool_max_idle_per_host(cfg.concurrency.max(1))
-            .tcp_nodelay(true)
-            .no_proxy()
-            .build()
-            .map_err(|e| HttpError::Connect(e.to_string()))?;
+        let build = |idle: usize| {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .danger_accept_invalid_certs(cfg.insecure)
+                .connect_timeout(connect_timeout(cfg.timeout))
+                .pool_max_idle_per_host(idle)
+                .tcp_nodelay(true)
+                .no_proxy()
+                .build()
+                .map_err(|e| HttpError::Connect(e.to_string()))
+        };
+        let client = build(cfg.concurrency.max(1))?;
+        let fresh = build(0)?;
         Ok(Engine {
             client,
+            fresh,
+            drops_keepalive: std::sync::atomic::AtomicBool::new(false),
             origin: target.origin(),
             cfg,
             used: AtomicU32::new(0),
@@ -380,16 +393,85 @@ impl Engine {
             .map_err(|_| HttpError::Budget(max))
     }
 
+    /// Whether the server was seen closing a kept-alive connection under a request (every
+    /// request now opens a fresh connection).
+    pub fn drops_keepalive(&self) -> bool {
+        self.drops_keepalive.load(Ordering::SeqCst)
+    }
+
     /// Send one request. Cookies are read from and stored into `jar` when one is given.
+    ///
+    /// A request that fails on a pooled (possibly reused) connection before any byte of an answer
+    /// arrives — the server closed or reset it — is sent again once on a fresh connection, as
+    /// browsers and curl do; the retry is a request like any other (it counts against
+    /// `--max-requests`), and the server is remembered as one that drops kept-alive connections.
     pub async fn send(&self, req: &Request, jar: Option<&Jar>) -> Result<Response, HttpError> {
         if !self.same_origin(&req.url) {
             return Err(HttpError::OtherOrigin(req.url.to_string()));
         }
         self.reserve()?;
+        // Wait for a slot (the request is already counted against the budget), then time it
+        // from the moment it may go out: the wait for a slot is keyhole's, not the server's.
+        let _permit = match tokio::time::timeout(self.time_left(), self.permits.acquire()).await {
+            Ok(Ok(p)) => p,
+            _ => return Err(HttpError::Deadline),
+        };
+        let _counted = InFlight::enter(&self.in_flight, &self.max_in_flight);
+        let pooled = !self.drops_keepalive();
+        let client = if pooled { &self.client } else { &self.fresh };
+        let resp = match self.attempt(client, req, jar).await {
+            Ok(r) => r,
+            Err(Failure::BeforeAnswer(first)) if pooled => {
+                // The retry is a request of its own: no budget left, no retry.
+                if self.reserve().is_err() {
+                    return Err(first);
+                }
+                self.drops_keepalive.store(true, Ordering::SeqCst);
+                self.log_line(&format!(
+                    "{} {} -> connection dropped before an answer ({first}); sent again on a fresh connection, and every later request opens its own",
+                    req.method, req.url
+                ));
+                self.attempt(&self.fresh, req, jar)
+                    .await
+                    .map_err(Failure::into_error)?
+            }
+            Err(f) => return Err(f.into_error()),
+        };
+        if let Some(jar) = jar {
+            jar.store(&req.url, resp.headers_all("set-cookie"));
+        }
+        let mut resp = resp;
+        keep_headers(&mut resp.headers, HEADERS_KEEP);
+        self.fastest_us
+            .fetch_min(resp.ttfb.as_micros() as u64, Ordering::SeqCst);
+        self.log_line(&format!(
+            "{} {} -> {} ({:.1} ms)",
+            req.method,
+            req.url,
+            resp.status,
+            resp.elapsed_ms()
+        ));
+        Ok(resp)
+    }
+
+    fn log_line(&self, line: &str) {
+        if let Ok(g) = self.log.lock() {
+            if let Some(f) = g.as_ref() {
+                f(line);
+            }
+        }
+    }
+
+    /// One try of `req` on `client`, timed from when it goes out.
+    async fn attempt(
+        &self,
+        client: &reqwest::Client,
+        req: &Request,
+        jar: Option<&Jar>,
+    ) -> Result<Response, Failure> {
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
-            .map_err(|e| HttpError::Protocol(e.to_string()))?;
-        let mut rb = self
-            .client
+            .map_err(|e| Failure::Other(HttpError::Protocol(e.to_string())))?;
+        let mut rb = client
             .request(method, req.url.clone())
             .header(reqwest::header::USER_AGENT, &self.user_agent);
         if !req
@@ -412,22 +494,18 @@ impl Engine {
                 .header(reqwest::header::CONTENT_TYPE, &body.content_type)
                 .body(body.bytes.clone());
         }
-        // Wait for a slot (the request is already counted against the budget), then time it
-        // from the moment it may go out: the wait for a slot is keyhole's, not the server's.
-        let _permit = match tokio::time::timeout(self.time_left(), self.permits.acquire()).await {
-            Ok(Ok(p)) => p,
-            _ => return Err(HttpError::Deadline),
-        };
-        let _counted = InFlight::enter(&self.in_flight, &self.max_in_flight);
         // The per-request timeout, never past the scan deadline.
         let limit = self.cfg.timeout.min(self.time_left());
         let connect_limit = connect_timeout(self.cfg.timeout).min(limit);
         let started = Instant::now();
         let result = tokio::time::timeout(limit, async {
-            let resp = rb
-                .send()
-                .await
-                .map_err(|e| classify_reqwest_error(e, connect_limit, limit))?;
+            let resp = rb.send().await.map_err(|e| {
+                if dropped_before_answer(&e) {
+                    Failure::BeforeAnswer(classify_reqwest_error(e, connect_limit, limit))
+                } else {
+                    Failure::Other(classify_reqwest_error(e, connect_limit, limit))
+                }
+            })?;
             let ttfb = started.elapsed();
             let status = resp.status().as_u16();
             let headers: Vec<(String, String)> = resp
@@ -449,7 +527,8 @@ impl Engine {
             let mut buf = BytesMut::new();
             let mut truncated = false;
             while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| classify_reqwest_error(e, connect_limit, limit))?;
+                let chunk = chunk
+                    .map_err(|e| Failure::Other(classify_reqwest_error(e, connect_limit, limit)))?;
                 let room = cap - buf.len();
                 if chunk.len() > room {
                     buf.extend_from_slice(&chunk[..room]);
@@ -458,7 +537,7 @@ impl Engine {
                 }
                 buf.extend_from_slice(&chunk);
             }
-            Ok::<_, HttpError>(Response {
+            Ok::<_, Failure>(Response {
                 status,
                 headers,
                 body: buf.freeze(),
@@ -468,30 +547,13 @@ impl Engine {
             })
         })
         .await;
-        let resp = match result {
-            Ok(r) => r?,
-            Err(_) if Instant::now() >= self.cfg.deadline => return Err(HttpError::Deadline),
-            Err(_) => return Err(HttpError::Timeout(limit)),
-        };
-        if let Some(jar) = jar {
-            jar.store(&req.url, resp.headers_all("set-cookie"));
-        }
-        let mut resp = resp;
-        keep_headers(&mut resp.headers, HEADERS_KEEP);
-        self.fastest_us
-            .fetch_min(resp.ttfb.as_micros() as u64, Ordering::SeqCst);
-        if let Ok(g) = self.log.lock() {
-            if let Some(f) = g.as_ref() {
-                f(&format!(
-                    "{} {} -> {} ({:.1} ms)",
-                    req.method,
-                    req.url,
-                    resp.status,
-                    resp.elapsed_ms()
-                ));
+        match result {
+            Ok(r) => r,
+            Err(_) if Instant::now() >= self.cfg.deadline => {
+                Err(Failure::Other(HttpError::Deadline))
             }
+            Err(_) => Err(Failure::Other(HttpError::Timeout(limit))),
         }
-        Ok(resp)
     }
 
     /// GET that follows same-origin redirects (at most `max_hops`); returns the final URL too.
@@ -527,6 +589,53 @@ fn connect_timeout(timeout: Duration) -> Duration {
 
 /// Map a reqwest error to what the scan reports: one line, without reqwest's wrappers.
 /// `connect_limit` and `limit` are the connect and whole-request timeouts in force.
+/// How one try of a request failed.
+enum Failure {
+    /// The connection was closed or reset under the request before any byte of an answer
+    /// (what a server that drops kept-alive connections does to the next request on one).
+    BeforeAnswer(HttpError),
+    Other(HttpError),
+}
+
+impl Failure {
+    fn into_error(self) -> HttpError {
+        match self {
+            Failure::BeforeAnswer(e) | Failure::Other(e) => e,
+        }
+    }
+}
+
+/// Whether `e` (from sending, before any response header) is a connection closed or reset
+/// under the request: not a refused connect, a timeout or a TLS failure.
+fn dropped_before_answer(e: &reqwest::Error) -> bool {
+    if e.is_timeout() || e.is_connect() || e.is_builder() || e.is_redirect() || e.is_status() {
+        return false;
+    }
+    let mut src: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::*;
+            if matches!(
+                io.kind(),
+                ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
+            ) {
+                return true;
+            }
+        }
+        // hyper's "connection closed before message completed" (IncompleteMessage): hyper is
+        // not a direct dependency, so its stable message is what can be read.
+        let text = s.to_string().to_ascii_lowercase();
+        if text.contains("connection closed before message completed")
+            || text.contains("connection reset")
+            || text.contains("broken pipe")
+        {
+            return true;
+        }
+        src = s.source();
+    }
+    false
+}
+
 fn classify_reqwest_error(
     e: reqwest::Error,
     connect_limit: Duration,

@@ -103,6 +103,68 @@ fn layout(mut subjects: Vec<Item>, per_wave: usize, width: usize, pool: usize) -
     }
     waves
 }
+/// The longest throttle window the enumeration sample waits out (seconds).
+const MAX_PACE_S: f64 = 15.0;
+/// The most the enumeration sample spends waiting under throttles in all (seconds).
+const MAX_PACING_S: f64 = 40.0;
+
+/// How long a throttle answer says it lasts, when it says so: `Retry-After` in seconds,
+/// `RateLimit-Reset` / `X-RateLimit-Reset` (seconds, or a Unix time), or its text ("wait 5
+/// seconds", "try again in 10 seconds", "one minute").
+pub fn throttle_window(a: &Attempt) -> Option<f64> {
+    let resp = a.response.as_ref()?;
+    if let Some(v) = resp
+        .header("retry-after")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+    {
+        return Some(v.max(0.0));
+    }
+    for h in ["ratelimit-reset", "x-ratelimit-reset", "x-rate-limit-reset"] {
+        if let Some(v) = resp.header(h).and_then(|v| v.trim().parse::<f64>().ok()) {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
+            return Some(if v > 1e9 {
+                (v - now).max(0.0)
+            } else {
+                v.max(0.0)
+            });
+        }
+    }
+    window_in_text(&crate::analysis::text::readable(
+        &a.response.as_ref()?.text(),
+    ))
+}
+
+/// A wait stated in words: "wait 5 seconds", "try again in 10 s", "per 5 seconds", "one minute".
+pub fn window_in_text(text: &str) -> Option<f64> {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)\b(?:wait|in|after|per|for|every)\s+(?:about\s+)?(\d+|a|an|one|two|three|five|ten|fifteen|thirty)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hours?)\b")
+            .expect("valid regex")
+    });
+    let c = RE.captures(text)?;
+    let n = match c[1].to_ascii_lowercase().as_str() {
+        "a" | "an" | "one" => 1.0,
+        "two" => 2.0,
+        "three" => 3.0,
+        "five" => 5.0,
+        "ten" => 10.0,
+        "fifteen" => 15.0,
+        "thirty" => 30.0,
+        d => d.parse::<f64>().ok()?,
+    };
+    let unit = c[2].to_ascii_lowercase();
+    let secs = if unit.starts_with('h') {
+        3600.0
+    } else if unit.starts_with('m') {
+        60.0
+    } else {
+        1.0
+    };
+    Some(n * secs)
+}
+
 /// Smallest gap between the two answers of a pair that shows a one-at-a-time server.
 const SERIAL_MIN_MS: f64 = 5.0;
 
@@ -124,6 +186,9 @@ pub struct EnumData {
     pub sequence: Vec<Attempt>,
     /// The first throttled attempt on a random or control account, which ended the sample.
     pub throttled: Option<Attempt>,
+    /// Pauses taken under a throttle whose window was known (seconds each), so that the sample
+    /// could go on instead of ending.
+    pub paced: Vec<f64>,
     /// Candidates met by a throttle or lockout while the sample went on (their last attempt).
     pub locked: Vec<Attempt>,
     /// Why sampling ended before its plan (budget, deadline, throttle).
@@ -473,6 +538,7 @@ impl Prober<'_> {
             let planned: Vec<Planned> = wave.iter().map(|(_, n, r)| (n.clone(), *r)).collect();
             let results = self.wave(client, &planned, &[]).await;
             let mut stop: Option<String> = None;
+            let mut pause: Option<f64> = None;
             let mut randoms_now: Vec<f64> = Vec::new();
             for ((item, _, role), result) in wave.into_iter().zip(results) {
                 let attempt = match result {
@@ -509,7 +575,20 @@ impl Prober<'_> {
                     data.locked.push(attempt);
                     continue;
                 }
-                if throttled && data.throttled.is_none() {
+                if throttled && data.throttled.is_none() && pause.is_none() {
+                    // A throttle that says how long it lasts (Retry-After, RateLimit-Reset,
+                    // "wait 5 seconds") and is short: wait it out once the wave is read, and
+                    // go on at its pace, within the deadline, rather than end the sample.
+                    if let Some(w) = throttle_window(&attempt) {
+                        let spent: f64 = data.paced.iter().sum();
+                        let left = self.scanner.engine.time_left().as_secs_f64();
+                        if w <= MAX_PACE_S && spent + w <= MAX_PACING_S && left > 3.0 * w + 10.0 {
+                            pause = Some(w);
+                            continue;
+                        }
+                    }
+                }
+                if throttled && data.throttled.is_none() && pause.is_none() {
                     stop = Some(format!(
                         "a throttle ({}) ended the sample after {} attempts",
                         describe(&attempt),
@@ -517,6 +596,17 @@ impl Prober<'_> {
                     ));
                     data.throttled = Some(attempt);
                 }
+            }
+            if let Some(w) = pause {
+                // Half a second past the window, then one wave at a time (a window that
+                // restarts on every attempt lets a wave through after each pause).
+                let wait = w + 0.5;
+                self.scanner.progress.detail(&format!(
+                    "a throttle with a known window ({w:.0} s): pausing {wait:.1} s, then sampling on under it"
+                ));
+                tokio::time::sleep(std::time::Duration::from_secs_f64(wait)).await;
+                data.paced.push(wait);
+                continue;
             }
             if data.throttled.is_none() && stop.is_none() {
                 // A slow wave: a growing delay, or only the wave's own contention? Attempts
@@ -801,6 +891,20 @@ mod tests {
             "x.org",
         );
         assert_eq!(p, vec!["+15550100".to_string()]);
+    }
+
+    #[test]
+    fn throttle_windows_in_words() {
+        assert_eq!(
+            window_in_text("Too many attempts: limit 10 per 5 seconds."),
+            Some(5.0)
+        );
+        assert_eq!(
+            window_in_text("Please wait one minute before next login"),
+            Some(60.0)
+        );
+        assert_eq!(window_in_text("Try again in 30 s"), Some(30.0));
+        assert_eq!(window_in_text("Invalid username or password"), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Probing a confirmed sign-in surface: one credential attempt at a time, through the engine, with
 //! the account-safety ledger, fresh form tokens, classification and normalisation.
 
+pub mod change;
 pub mod digest;
 pub mod enumeration;
 pub mod flows;
@@ -54,6 +55,8 @@ pub struct Client {
     /// The hidden fields last sent on a reset or registration form (reused while the session
     /// lasts: a token belongs to the session, not to one request).
     last_hidden: Option<Vec<(String, String)>>,
+    /// A lock warning on the last page fetched for tokens ("2 attempts remaining").
+    page_warning: Option<String>,
 }
 
 impl Client {
@@ -189,6 +192,7 @@ impl<'a> Prober<'a> {
             .engine
             .get_following(&page, Some(&*client.jar), 3)
             .await?;
+        client.page_warning = crate::analysis::classify::lock_warning(&resp.text());
         let h = self
             .form_hidden_from(&resp, &final_url)
             .ok_or(ProbeError::FormGone)?;
@@ -228,8 +232,21 @@ impl<'a> Prober<'a> {
         role: Role,
         headers: &[(String, String)],
     ) -> Result<Attempt, ProbeError> {
+        // A possibly-real account: never two attempts on it in flight, and none after the site
+        // warned that it counts attempts down or will lock it.
+        let _hold = self.scanner.hold_account(account, role)?;
         self.scanner.charge_flow(self.surface.flow, account, role)?;
+        client.page_warning = None;
         let hidden = self.hidden_fields(client).await?;
+        if role == Role::Candidate {
+            if let Some(w) = client.page_warning.take() {
+                self.scanner.warn(account, &w);
+                return Err(ProbeError::Safety(crate::scan::SafetyError::Warned(
+                    account.to_string(),
+                    w,
+                )));
+            }
+        }
         let password = self.scanner.password();
         let mut req = self.surface.attempt_request(account, &password, &hidden);
         if self.surface.kind == SurfaceKind::Digest {
@@ -247,7 +264,17 @@ impl<'a> Prober<'a> {
                 }
             }
         }
-        Ok(self.send(client, req, account, &password, role).await?)
+        let a = self.send(client, req, account, &password, role).await?;
+        if role == Role::Candidate {
+            if let Some(w) = a
+                .response
+                .as_ref()
+                .and_then(|r| crate::analysis::classify::lock_warning(&r.text()))
+            {
+                self.scanner.warn(account, &w);
+            }
+        }
+        Ok(a)
     }
 
     /// A Digest `Authorization` for this attempt, fetching a challenge first when none is held.

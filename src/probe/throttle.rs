@@ -17,6 +17,9 @@ pub const SPRAY_ATTEMPTS: usize = 50;
 pub const ONE_ACCOUNT_ATTEMPTS: usize = 25;
 /// Many-account attempts the spraying burst makes at least, after the enumeration sample.
 pub const SPRAY_EXTRA_MIN: usize = 10;
+/// Fewest attempts of a volume pattern before its silence means anything (the rate-limit
+/// checks decide on this too).
+pub const MIN_VOLUME_ATTEMPTS: usize = 20;
 /// Requests kept back for the header-bypass probe.
 pub const BYPASS_RESERVE: u32 = 16;
 
@@ -43,6 +46,8 @@ pub struct Burst {
     /// The account the one-account pattern used.
     pub account: Option<String>,
     pub cut_short: Option<String>,
+    /// How the usual rejection changed when the throttle was a change (see [`super::change`]).
+    pub change: Option<String>,
     /// Each wave of concurrent attempts that were all answered: its size and wall time in ms.
     pub waves: Vec<(usize, f64)>,
 }
@@ -59,6 +64,7 @@ impl Burst {
             still_throttled: false,
             account,
             cut_short: None,
+            change: None,
             waves: Vec::new(),
         }
     }
@@ -81,6 +87,9 @@ pub struct ThrottleData {
     pub base_ms: f64,
     /// The scan's fastest answer (about one round trip) when the volume probes ran.
     pub floor_ms: f64,
+    /// A lasting change of the answers that keyhole could not classify as a throttle or not:
+    /// the rate-limit checks cannot decide (see [`super::change`]).
+    pub unclassified_change: Option<String>,
 }
 
 impl ThrottleData {
@@ -252,6 +261,10 @@ impl Prober<'_> {
                 .await;
             }
         }
+        // A throttle that keeps the usual status shows as a change from the random accounts'
+        // first rejections.
+        let reference = super::change::Reference::of(&EnumData::usable(&enumeration.random));
+        let mut unclassified_change = super::change::apply(&mut spray, &reference);
 
         let one = if spray.throttled() {
             None
@@ -264,15 +277,44 @@ impl Prober<'_> {
                 .unwrap_or_else(|| self.scanner.random_account(id));
             let mut one = Burst::new(Pattern::OneAccount, 0, Some(account.clone()));
             // Reuse the client: a per-client throttle must see the same client.
+            // The tester's own account may pay a slow password hash that random accounts do
+            // not: its answers are judged by its own usual time, or every one would look like
+            // a growing delay.
+            let one_base = match self.scanner.cfg.username.as_deref() {
+                Some(owned) if owned == account => {
+                    let mine: Vec<f64> = EnumData::usable(enumeration.candidate_attempts(owned))
+                        .iter()
+                        .map(|a| a.ms)
+                        .collect();
+                    stats::median(&mine).map_or(base_ms, |m| m.max(base_ms))
+                }
+                _ => base_ms,
+            };
             let attempts = if slow {
-                crate::checks::MIN_VOLUME_ATTEMPTS
+                MIN_VOLUME_ATTEMPTS
             } else {
                 ONE_ACCOUNT_ATTEMPTS
             };
-            self.run_burst(client, &mut one, attempts, BYPASS_RESERVE, base_ms, || {
+            self.run_burst(client, &mut one, attempts, BYPASS_RESERVE, one_base, || {
                 account.clone()
             })
             .await;
+            // The tester's own account answers as an existing account does ("wrong password"
+            // where random ones get "no such user"): its own first answers are its reference.
+            let own: Vec<&Attempt> = match self.scanner.cfg.username.as_deref() {
+                Some(owned) if owned == account => {
+                    EnumData::usable(enumeration.candidate_attempts(owned))
+                }
+                _ => Vec::new(),
+            };
+            let one_reference = if own.is_empty() {
+                reference.clone()
+            } else {
+                super::change::Reference::of(&own)
+            };
+            if let Some(why) = super::change::apply(&mut one, &one_reference) {
+                unclassified_change.get_or_insert(why);
+            }
             if one.throttled() {
                 // Was that the account's lockout, or a per-client limit that the one-account
                 // attempts merely pushed over its threshold? Fresh accounts tell: if they are
@@ -281,6 +323,7 @@ impl Prober<'_> {
                     self.scanner.random_account(id)
                 })
                 .await;
+                super::change::apply(&mut spray, &reference);
             }
             Some(one)
         };
@@ -289,6 +332,7 @@ impl Prober<'_> {
             one,
             base_ms,
             floor_ms,
+            unclassified_change,
         }
     }
 

@@ -74,6 +74,16 @@ pub fn read(cx: &mut Discovering<'_>, url: &Url, resp: &Response, source: Surfac
             cx.to_visit.push(link);
         }
     }
+    if cx.depth < crate::discover::context::MAX_BROWSE_DEPTH {
+        let depth = cx.depth + 1;
+        for link in html::browse_links(&text, url) {
+            if cx.browse.len() < 4 * crate::discover::context::MAX_BROWSED_PAGES
+                && !cx.browse.iter().any(|(u, _)| *u == link)
+            {
+                cx.browse.push((link, depth));
+            }
+        }
+    }
     forms.iter().any(|f| f.method == "POST")
 }
 

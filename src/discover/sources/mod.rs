@@ -4,6 +4,7 @@
 //! any source fetches are read by the page readers (`html_pages`, `challenge`, `javascript`).
 //! Adding a source touches its own file plus one line in [`registry`].
 
+pub mod browse;
 pub mod challenge;
 pub mod flow_paths;
 pub mod html_pages;
@@ -33,6 +34,7 @@ pub fn registry() -> Vec<Box<dyn Source>> {
         Box::new(openapi_docs::OpenApiDocs),
         Box::new(well_known::WellKnownPaths),
         Box::new(html_pages::LinkedPages),
+        Box::new(browse::Browse),
         Box::new(javascript::ScriptBundles),
         Box::new(challenge::ProtectionSpaces),
         Box::new(post_probe::PostProbe),
