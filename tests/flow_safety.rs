@@ -127,6 +127,9 @@ struct Site {
     openapi: bool,
     /// Added to every answer.
     latency_ms: u64,
+    /// An existing account's failure says how many attempts are left ("2 more attempts
+    /// remaining" after the first), and the third failure locks it for good.
+    countdown: bool,
 }
 
 impl Default for Site {
@@ -139,6 +142,7 @@ impl Default for Site {
             echo: true,
             openapi: true,
             latency_ms: 0,
+            countdown: false,
         }
     }
 }
@@ -362,6 +366,20 @@ fn sign_in(site: &Site, st: &mut State, req: &ReqHead) -> Answer {
                 format!("session=s{}; Path=/; HttpOnly", st.log.len()),
             ));
             (s, h, b)
+        }
+        Some(_) if site.countdown => {
+            let n = st.failures.entry(email.clone()).or_default();
+            *n += 1;
+            if *n >= 3 {
+                st.locked_until
+                    .insert(email, now + Duration::from_secs(365 * 24 * 3600));
+                return json_answer(401, json!({"error": "Invalid email or password"}));
+            }
+            let left = 3 - *n;
+            json_answer(
+                401,
+                json!({"error": format!("Invalid email or password. {left} more attempts remaining.")}),
+            )
         }
         Some(_) => {
             let n = st.failures.entry(email.clone()).or_default();
@@ -1586,6 +1604,57 @@ fn plain_scan_keeps_the_flow_promises() {
     });
 }
 
+/// A site that warns "2 more attempts remaining" after an existing account's first failure and
+/// locks it for good at the third never sees a second attempt on that account, and the report
+/// says why keyhole stopped.
+#[test]
+fn a_countdown_ends_every_attempt_on_that_account() {
+    runtime().block_on(async {
+        let site = Site {
+            countdown: true,
+            ..Site::default()
+        };
+        let fs = flow_server(site).await;
+        let run = scan(&fs.url(), Mode::Plain, &["--format", "json", "-q"]).await;
+        let report = run.report();
+        let records = fs.records();
+        for account in SEEDED {
+            let tries = records
+                .log
+                .iter()
+                .filter(|r| r.method == "POST" && r.route() == LOGIN)
+                .filter(|r| {
+                    body_fields(r)
+                        .get("email")
+                        .is_some_and(|e| e.trim().eq_ignore_ascii_case(account))
+                })
+                .count();
+            assert!(
+                tries <= 1,
+                "{account} got {tries} sign-in attempts although the first answer warned of a lock"
+            );
+        }
+        let tried_one = SEEDED.iter().any(|a| {
+            records.log.iter().any(|r| {
+                r.route() == LOGIN
+                    && body_fields(r)
+                        .get("email")
+                        .is_some_and(|e| e.trim().eq_ignore_ascii_case(a))
+            })
+        });
+        assert!(
+            tried_one,
+            "no seeded account was tried at all: the test shows nothing"
+        );
+        let warned = report["observations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|o| o["kind"] == "lock-warning");
+        assert!(warned, "no lock-warning observation: {report:#}");
+    });
+}
+
 /// Owned mode, JSON on stdout with -q and the same report in --output: the server-side
 /// promises, the password nowhere in output, and the lockout found (so the lockout test ran).
 #[test]
@@ -1960,6 +2029,7 @@ fn case() -> impl Strategy<Value = Case> {
                         echo,
                         openapi,
                         latency_ms,
+                        countdown: false,
                     },
                     mode,
                     max_requests: max,

@@ -15,7 +15,7 @@ static PATTERNS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         // pydantic v2 / FastAPI: {"type":"missing","loc":["body","password"],"msg":"Field required"}
         ("pydantic", r#""loc"\s*:\s*\[[^\]]*?"(?P<f>[A-Za-z_][\w.-]{0,40})"\s*\][^{}]*"msg"\s*:\s*"(Field required|field required|[^"]*)""#),
         // Joi / celebrate: "password" is required, "email" must be a valid email
-        ("joi", r#""(?P<f>[A-Za-z_][\w.-]{0,40})" (is required|is not allowed to be empty|must be|length must)"#),
+        ("joi", r#"\\?"(?P<f>[A-Za-z_][\w.-]{0,40})\\?" (is required|is not allowed to be empty|must be|length must)"#),
         // express-validator: {"msg":"Invalid value","param":"password"} / "path":"password"
         ("express-validator", r#""(param|path)"\s*:\s*"(?P<f>[A-Za-z_][\w.-]{0,40})""#),
         // class-validator / NestJS: "password should not be empty", "email must be an email"

@@ -307,6 +307,14 @@ fn rejection_candidate(a: &Attempt, malformed: &Attempt, s: &Surface) -> bool {
     match a.class {
         // A path guessed from a list must answer wrong credentials unlike a request with none:
         // a token-only API answers both with the same 401 Bearer challenge.
+        // An authorisation refusal ("You don't have permission to access this") at a guessed
+        // path is an API refusing an anonymous write, not a credential check, even when it
+        // differs from the malformed answer (a collection that validates the body first).
+        Class::Rejected
+            if !declared(s) && !speaks_of_credentials(&text) && speaks_of_permission(&text) =>
+        {
+            false
+        }
         Class::Rejected => !same_as_malformed || speaks_of_credentials(&text) || declared(s),
         // A 400/409/422 the status prior calls malformed is a rejection when it is not the
         // endpoint's malformed answer and it speaks of credentials or the surface is declared.
@@ -320,6 +328,15 @@ fn rejection_candidate(a: &Attempt, malformed: &Attempt, s: &Surface) -> bool {
         }
         _ => false,
     }
+}
+
+/// Words of an authorisation refusal (who may do what), not of a credential check.
+fn speaks_of_permission(text: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)\bpermission|not (authori[sz]ed|allowed|permitted) to (access|perform|do|create|view)|\bforbidden\b|insufficient (privileges|scope|rights)")
+            .expect("valid regex")
+    });
+    RE.is_match(text)
 }
 
 /// The surface's own page or document declares a password field.
@@ -425,6 +442,19 @@ fn credential_check(
         || challenge
         || declared(prober.surface)
         || shows_password_form(resp1)
+}
+
+#[cfg(test)]
+mod permission_tests {
+    #[test]
+    fn authorisation_refusals_are_not_credential_checks() {
+        assert!(super::speaks_of_permission(
+            r#"{"errors":[{"message":"You don't have permission to access this.","extensions":{"code":"FORBIDDEN"}}]}"#
+        ));
+        assert!(!super::speaks_of_permission(
+            r#"{"error":"Invalid email or password"}"#
+        ));
+    }
 }
 
 #[cfg(test)]
