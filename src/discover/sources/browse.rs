@@ -12,6 +12,9 @@ use crate::report::SurfaceSource;
 
 pub struct Browse;
 
+/// Pages browsed when a sign-in lead is already known (only pages that sound like a door).
+const MAX_BROWSED_WITH_LEAD: usize = 3;
+
 /// Path words of pages that are often behind a sign-in (an admin console, a manager app).
 fn sounds_like_door(url: &url::Url) -> bool {
     let p = url.path().to_ascii_lowercase();
@@ -54,8 +57,19 @@ impl Source for Browse {
 
     async fn run(&self, cx: &mut Discovering<'_>) {
         let mut fetched = 0;
+        // Once a sign-in is known, browsing only looks for other doors (pages that sound like
+        // an admin console or a private area), a few at most: the budget belongs to the probes.
+        let known = !cx.leads.is_empty();
+        let most = if known {
+            MAX_BROWSED_WITH_LEAD
+        } else {
+            MAX_BROWSED_PAGES
+        };
+        if known {
+            cx.browse.retain(|(u, _)| sounds_like_door(u));
+        }
         // Shallow links first: the start page's own before those of pages it leads to.
-        while fetched < MAX_BROWSED_PAGES && !cx.exhausted {
+        while fetched < most && !cx.exhausted {
             // Pages that sound like a door (admin, manager, console, private …) go first.
             let Some(i) = (0..cx.browse.len())
                 .min_by_key(|&i| (cx.browse[i].1, !sounds_like_door(&cx.browse[i].0)))
