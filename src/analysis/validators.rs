@@ -63,7 +63,7 @@ pub fn names_field(text: &str, field: &str) -> bool {
         .next()
         .unwrap_or(field)
         .to_ascii_lowercase();
-    named_fields(text).iter().any(|f| *f == want)
+    named_fields(text).contains(&want)
 }
 
 #[cfg(test)]

@@ -38,17 +38,6 @@ fn sounds_like_door(url: &url::Url) -> bool {
     .any(|w| p.contains(w))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn doors_sound_like_doors() {
-        let u = |s: &str| url::Url::parse(s).unwrap();
-        assert!(super::sounds_like_door(&u("http://h/manager/html")));
-        assert!(super::sounds_like_door(&u("http://h/private/")));
-        assert!(!super::sounds_like_door(&u("http://h/docs/changelog.html")));
-    }
-}
-
 #[async_trait(?Send)]
 impl Source for Browse {
     fn name(&self) -> &'static str {
@@ -93,5 +82,16 @@ impl Source for Browse {
                 Err(_) => return,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn doors_sound_like_doors() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        assert!(super::sounds_like_door(&u("http://h/manager/html")));
+        assert!(super::sounds_like_door(&u("http://h/private/")));
+        assert!(!super::sounds_like_door(&u("http://h/docs/changelog.html")));
     }
 }
