@@ -152,10 +152,24 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
     for (i, confirmed) in discovery.surfaces.iter().enumerate() {
         let later = (n - 1 - i) as u32;
         let left = scanner.engine.requests_left().saturating_sub(flow_reserve);
-        // The first sign-in (the one discovery ranks highest: the one a person uses) gets
-        // twice the share of each later one, so that a second door (an admin console beside
-        // the site's own sign-in) does not starve its samples.
-        let leave = left * later / (later + 2) + flow_reserve;
+        let need = Prober::new(&scanner, &confirmed.surface).full_probe_cost();
+        // A further door (an admin console beside the site's own sign-in) is probed only when
+        // the budget can still serve it; otherwise it is listed, and the report says why.
+        if i > 0 && left < need / 2 {
+            out.endpoints.push(confirmed.surface.report());
+            out.incomplete.push(Incomplete {
+                check: "discovery".into(),
+                reason: format!(
+                    "{}: a further sign-in was found but not probed: the request budget went to the sign-in before it (about {need} requests would be needed; raise --max-requests to probe it too)",
+                    confirmed.surface.label()
+                ),
+            });
+            continue;
+        }
+        // The first sign-in (the one discovery ranks highest: the one a person uses) gets what
+        // a whole probe of it needs when the budget has it, and at least twice the share of
+        // each later one, so that a second door does not starve its samples.
+        let leave = (left * later / (later + 2)).min(left.saturating_sub(need)) + flow_reserve;
         probe_endpoint(
             &scanner,
             &registry,

@@ -89,6 +89,13 @@ pub static CREDENTIAL_REJECTION: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
+/// A message about a missing route ("Route /users/login doesn't exist", "Cannot POST /x"): the
+/// path it names may hold "user" or "login", but no account is spoken of.
+static ROUTE_MISSING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(route|path|endpoint|url|uri|resource|handler)\b[^.\n]{0,80}\b(not (be )?found|does ?n[o']t exist|do(es)? not exist|unknown|not (defined|registered|supported|allowed))|\bcannot (post|get|put|patch|delete)\b|\bno route\b|ROUTE_NOT_FOUND")
+        .expect("valid regex")
+});
+
 /// A 404 that speaks of a missing account is a rejection, not a missing route.
 static ACCOUNT_MISSING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(user|username|account|e-?mail|login|credential)s?\b[^<]{0,60}\b(not (be )?found|does ?n[o']t exist|unknown|invalid|incorrect)|\b(no such|unknown|invalid) (user|account|e-?mail|login)")
@@ -140,6 +147,9 @@ pub fn has_throttle_text(text: &str) -> bool {
 /// Does the text read as a refusal of credentials? Error codes count too
 /// (`LOGIN_BAD_CREDENTIALS`, `invalid_grant`, `INVALID_PASSWORD`).
 pub fn speaks_of_credentials(text: &str) -> bool {
+    // "Route /users/login doesn't exist" names a path, not an account: read what is left.
+    let cleaned = ROUTE_MISSING.replace_all(text, " ");
+    let text: &str = &cleaned;
     if CREDENTIAL_REJECTION.is_match(text) || ACCOUNT_MISSING.is_match(text) {
         return true;
     }
@@ -396,7 +406,7 @@ pub fn classify(resp: &Response, model: Option<&ResponseModel>) -> Class {
         401 => Class::Rejected,
         403 if CSRF.is_match(&text) => Class::Malformed,
         403 => Class::Rejected,
-        404 if ACCOUNT_MISSING.is_match(&text) => Class::Rejected,
+        404 if ACCOUNT_MISSING.is_match(&text) && !ROUTE_MISSING.is_match(&text) => Class::Rejected,
         404 | 405 | 501 => Class::NotFound,
         400..=499 => {
             if speaks_of_credentials(&text) && !CSRF.is_match(&text) && !wants_email(&text) {
@@ -524,6 +534,20 @@ mod tests {
             classify(&resp(403, &[], "CSRF token missing"), None),
             Class::Malformed
         );
+        assert_eq!(
+            classify(
+                &resp(
+                    404,
+                    &[],
+                    r#"{"errors":[{"message":"Route /users/login doesn't exist.","extensions":{"code":"ROUTE_NOT_FOUND"}}]}"#
+                ),
+                None
+            ),
+            Class::NotFound
+        );
+        assert!(!speaks_of_credentials(
+            r#"{"errors":[{"message":"Route /users/sign_in doesn't exist."}]}"#
+        ));
         assert_eq!(
             classify(&resp(404, &[], "Not Found"), None),
             Class::NotFound

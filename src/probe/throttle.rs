@@ -201,6 +201,13 @@ impl Prober<'_> {
         }
     }
 
+    /// About what a whole probe of this sign-in costs: the enumeration sample (26 random
+    /// accounts and a dozen guesses), the volume patterns and the header-bypass probe.
+    pub fn full_probe_cost(&self) -> u32 {
+        let attempts = 40 + (SPRAY_ATTEMPTS - 40).max(SPRAY_EXTRA_MIN) + ONE_ACCOUNT_ATTEMPTS;
+        BYPASS_RESERVE + self.cost() * attempts as u32
+    }
+
     /// Requests the enumeration sample must leave for the volume probes.
     pub fn volume_reserve(&self) -> u32 {
         BYPASS_RESERVE + self.cost() * (SPRAY_EXTRA_MIN + ONE_ACCOUNT_ATTEMPTS) as u32
@@ -307,10 +314,15 @@ impl Prober<'_> {
                 }
                 _ => Vec::new(),
             };
-            let one_reference = if own.is_empty() {
-                reference.clone()
-            } else {
+            let owned_burst = self.scanner.cfg.username.as_deref() == Some(account.as_str());
+            let one_reference = if !own.is_empty() {
                 super::change::Reference::of(&own)
+            } else if owned_burst {
+                // Not sampled before (the budget went elsewhere): its own first answers are
+                // the reference, and only a later change counts.
+                super::change::Reference::of(&one.attempts.iter().take(2).collect::<Vec<_>>())
+            } else {
+                reference.clone()
             };
             if let Some(why) = super::change::apply(&mut one, &one_reference) {
                 unclassified_change.get_or_insert(why);
