@@ -142,11 +142,38 @@ pub fn decide(data: &EnumData) -> Decision {
         .collect();
     hits.sort_by(|a, b| a.1.p_value.total_cmp(&b.1.p_value));
     if hits.is_empty() {
-        Decision::Same
-    } else {
-        Decision::Differs(hits)
+        return Decision::Same;
     }
+    // The control was sampled like the candidates, in the same stages: a candidate that stands
+    // out from the random pool but hardly from the control stood out because its samples came
+    // when everything was slower (a loaded machine, a server busy with something else), not
+    // because of its account.
+    let control_med = stats::median(&control);
+    let random_med = stats::median(&randoms);
+    if let (Some(c_med), Some(r_med), true) = (control_med, random_med, control.len() >= 2) {
+        let before = hits.len();
+        hits.retain(|(name, _)| {
+            let mine = data
+                .candidates
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, a)| times(a))
+                .unwrap_or_default();
+            stats::median(&mine)
+                .is_none_or(|m| (m - c_med).abs() >= DRIFT_SHARE * (m - r_med).abs())
+        });
+        if hits.is_empty() {
+            return Decision::Undecided(format!(
+                "{before} account(s) stood out from the random accounts, but the A/A control sampled in the same stages was nearly as far off (median {c_med:.1} ms against {r_med:.1} ms): the machine or the server slowed while they were sampled"
+            ));
+        }
+    }
+    Decision::Differs(hits)
 }
+
+/// How much of a candidate's distance from the random accounts must remain from the control
+/// account: below it, the control drifted with the candidate.
+const DRIFT_SHARE: f64 = 0.5;
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
@@ -324,6 +351,15 @@ mod tests {
             decide(&sample(40.0, 40.0, [40.0, 41.0, 42.0])),
             Decision::Undecided(_)
         ));
+    }
+
+    #[test]
+    fn a_control_that_drifted_with_the_candidate_makes_it_undecided() {
+        // Admin's samples came when everything was slow: the control's later two were too.
+        match decide(&sample(40.0, 40.0, [30.0, 31.0, 2.0])) {
+            Decision::Undecided(why) => assert!(why.contains("A/A control"), "{why}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
