@@ -131,13 +131,9 @@ pub fn login_links(html: &str, page_url: &Url) -> Vec<Url> {
                 if ix.in_template[i] {
                     continue;
                 }
-                let Some(href) = el.value().attr("href") else {
+                let Some((url, mut text)) = link_of(el, &base) else {
                     continue;
                 };
-                let Ok(url) = base.join(href) else {
-                    continue;
-                };
-                let mut text = collapse_ws(&el.text().collect::<String>());
                 for attr in ["aria-label", "title"] {
                     if let Some(v) = el.value().attr(attr) {
                         text.push(' ');
@@ -185,19 +181,19 @@ pub fn browse_links(html: &str, page_url: &Url) -> Vec<Url> {
         if !matches!(el.value().name(), "a" | "area") || ix.in_template[i] {
             continue;
         }
-        let Some(href) = el.value().attr("href") else {
-            continue;
-        };
-        let href = href.trim();
+        // An in-page fragment (`#top`, which a `<base href>` would resolve elsewhere) or a
+        // script is no page to visit.
+        let href = el.value().attr("href").unwrap_or("").trim();
         if href.starts_with('#') || href.to_ascii_lowercase().starts_with("javascript:") {
             continue;
         }
-        let Ok(url) = base.join(href) else { continue };
+        let Some((url, text)) = link_of(el, &base) else {
+            continue;
+        };
         let url = without_fragment(&url);
         if url == page || !same_origin(&url, &page) || seen.contains(&url) {
             continue;
         }
-        let text = collapse_ws(&el.text().collect::<String>());
         if !safe_to_browse(&url, &text) {
             continue;
         }
@@ -205,6 +201,12 @@ pub fn browse_links(html: &str, page_url: &Url) -> Vec<Url> {
         out.push(url);
     }
     out
+}
+
+/// Where a link (`<a>`, `<area>`) leads, resolved against the page's base, and its text.
+fn link_of(el: ElementRef<'_>, base: &Url) -> Option<(Url, String)> {
+    let url = base.join(el.value().attr("href")?).ok()?;
+    Some((url, collapse_ws(&el.text().collect::<String>())))
 }
 
 /// Whether following a link leaves the site as it was: a GET link whose path, query or text

@@ -587,8 +587,6 @@ fn connect_timeout(timeout: Duration) -> Duration {
     timeout.min(Duration::from_secs(5))
 }
 
-/// Map a reqwest error to what the scan reports: one line, without reqwest's wrappers.
-/// `connect_limit` and `limit` are the connect and whole-request timeouts in force.
 /// How one try of a request failed.
 enum Failure {
     /// The connection was closed or reset under the request before any byte of an answer
@@ -636,6 +634,8 @@ fn dropped_before_answer(e: &reqwest::Error) -> bool {
     false
 }
 
+/// Map a reqwest error to what the scan reports: one line, without reqwest's wrappers.
+/// `connect_limit` and `limit` are the connect and whole-request timeouts in force.
 fn classify_reqwest_error(
     e: reqwest::Error,
     connect_limit: Duration,

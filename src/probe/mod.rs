@@ -55,8 +55,6 @@ pub struct Client {
     /// The hidden fields last sent on a reset or registration form (reused while the session
     /// lasts: a token belongs to the session, not to one request).
     last_hidden: Option<Vec<(String, String)>>,
-    /// A lock warning on the last page fetched for tokens ("2 attempts remaining").
-    page_warning: Option<String>,
 }
 
 impl Client {
@@ -172,15 +170,26 @@ impl<'a> Prober<'a> {
         &self,
         client: &mut Client,
     ) -> Result<Vec<(String, String)>, ProbeError> {
+        Ok(self.hidden_fields_watching(client, false).await?.0)
+    }
+
+    /// [`Prober::hidden_fields`], and with `watch`, what the page fetched for them says that
+    /// counts attempts down or warns of a lock (read only when asked: volume probes fetch
+    /// this page for every attempt).
+    async fn hidden_fields_watching(
+        &self,
+        client: &mut Client,
+        watch: bool,
+    ) -> Result<(Vec<(String, String)>, Option<String>), ProbeError> {
         if self.surface.kind != SurfaceKind::HtmlForm || !self.surface.has_hidden {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         }
         let flow = self.surface.flow != crate::report::Flow::SignIn;
         if let Some(h) = client.hidden.take() {
             if flow {
                 client.last_hidden = Some(h.clone());
             }
-            return Ok(h);
+            return Ok((h, None));
         }
         let page = self
             .surface
@@ -192,14 +201,16 @@ impl<'a> Prober<'a> {
             .engine
             .get_following(&page, Some(&*client.jar), 3)
             .await?;
-        client.page_warning = crate::analysis::classify::lock_warning(&resp.text());
+        let warning = watch
+            .then(|| crate::analysis::classify::lock_warning(&resp.text()))
+            .flatten();
         let h = self
             .form_hidden_from(&resp, &final_url)
             .ok_or(ProbeError::FormGone)?;
         if flow {
             client.last_hidden = Some(h.clone());
         }
-        Ok(h)
+        Ok((h, warning))
     }
 
     fn form_hidden_from(&self, resp: &Response, page: &url::Url) -> Option<Vec<(String, String)>> {
@@ -236,10 +247,11 @@ impl<'a> Prober<'a> {
         // warned that it counts attempts down or will lock it.
         let _hold = self.scanner.hold_account(account, role)?;
         self.scanner.charge_flow(self.surface.flow, account, role)?;
-        client.page_warning = None;
-        let hidden = self.hidden_fields(client).await?;
+        let (hidden, warning) = self
+            .hidden_fields_watching(client, role == Role::Candidate)
+            .await?;
         if role == Role::Candidate {
-            if let Some(w) = client.page_warning.take() {
+            if let Some(w) = warning {
                 self.scanner.warn(account, &w);
                 return Err(ProbeError::Safety(crate::scan::SafetyError::Warned(
                     account.to_string(),

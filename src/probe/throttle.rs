@@ -284,19 +284,18 @@ impl Prober<'_> {
                 .unwrap_or_else(|| self.scanner.random_account(id));
             let mut one = Burst::new(Pattern::OneAccount, 0, Some(account.clone()));
             // Reuse the client: a per-client throttle must see the same client.
-            // The tester's own account may pay a slow password hash that random accounts do
-            // not: its answers are judged by its own usual time, or every one would look like
-            // a growing delay.
-            let one_base = match self.scanner.cfg.username.as_deref() {
-                Some(owned) if owned == account => {
-                    let mine: Vec<f64> = EnumData::usable(enumeration.candidate_attempts(owned))
-                        .iter()
-                        .map(|a| a.ms)
-                        .collect();
-                    stats::median(&mine).map_or(base_ms, |m| m.max(base_ms))
-                }
-                _ => base_ms,
+            // The tester's own account answers as an existing account does: it may pay a slow
+            // password hash random accounts do not, and say "wrong password" where they get
+            // "no such user". Its answers are judged by its own first ones, or every one would
+            // look like a growing delay or a change.
+            let owned_burst = self.scanner.cfg.username.as_deref() == Some(account.as_str());
+            let own: Vec<&Attempt> = if owned_burst {
+                EnumData::usable(enumeration.candidate_attempts(&account))
+            } else {
+                Vec::new()
             };
+            let own_ms: Vec<f64> = own.iter().map(|a| a.ms).collect();
+            let one_base = stats::median(&own_ms).map_or(base_ms, |m| m.max(base_ms));
             let attempts = if slow {
                 MIN_VOLUME_ATTEMPTS
             } else {
@@ -306,15 +305,6 @@ impl Prober<'_> {
                 account.clone()
             })
             .await;
-            // The tester's own account answers as an existing account does ("wrong password"
-            // where random ones get "no such user"): its own first answers are its reference.
-            let own: Vec<&Attempt> = match self.scanner.cfg.username.as_deref() {
-                Some(owned) if owned == account => {
-                    EnumData::usable(enumeration.candidate_attempts(owned))
-                }
-                _ => Vec::new(),
-            };
-            let owned_burst = self.scanner.cfg.username.as_deref() == Some(account.as_str());
             let one_reference = if !own.is_empty() {
                 super::change::Reference::of(&own)
             } else if owned_burst {
