@@ -292,6 +292,10 @@ pub struct ScanArgs {
     /// Accept TLS certificates that do not verify
     #[arg(long)]
     pub insecure: bool,
+    /// Also read product entries from DIR (*.toml, the catalog's own format; see
+    /// catalog/schema.json): where your products' sign-ins are and how to fix them there
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
     /// Read option defaults from this TOML file [default: ./keyhole.toml if present]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -319,6 +323,7 @@ impl ScanArgs {
             baseline: self.out.baseline.clone(),
             fail_on_regression: self.out.fail_on_regression.then_some(true),
             insecure: self.insecure.then_some(true),
+            catalog: self.catalog.clone(),
         }
     }
 

@@ -111,6 +111,8 @@ pub struct ScanConfig {
     /// Failed sign-ins that earlier scans of this target sent to guessed accounts within the
     /// lockout memory, by account (filled from the history store; empty without one).
     pub prior_attempts: std::collections::BTreeMap<String, u32>,
+    /// The product catalog: the built-in entries, plus `--catalog DIR`'s.
+    pub catalog: std::sync::Arc<crate::catalog::Catalog>,
 }
 
 /// The tester's real password: never printed, not even by `{:?}`.
@@ -189,6 +191,8 @@ pub enum ConfigError {
     PasswordEnvName(String),
     #[error("--fail-on-regression needs --baseline FILE (an earlier JSON report)")]
     RegressionNeedsBaseline,
+    #[error("{0}")]
+    Catalog(crate::catalog::CatalogError),
     #[error("cannot read config file {0}: {1}")]
     FileRead(String, String),
     #[error("config file {0} is not valid: {1}")]
@@ -218,6 +222,8 @@ pub struct Overrides {
     pub baseline: Option<PathBuf>,
     pub fail_on_regression: Option<bool>,
     pub insecure: Option<bool>,
+    /// (v3) A folder of the user's own product entries, beside the built-in catalog.
+    pub catalog: Option<PathBuf>,
 }
 
 impl Overrides {
@@ -246,6 +252,7 @@ impl Overrides {
             baseline: self.baseline.or(lower.baseline),
             fail_on_regression: self.fail_on_regression.or(lower.fail_on_regression),
             insecure: self.insecure.or(lower.insecure),
+            catalog: self.catalog.or(lower.catalog),
         }
     }
 
@@ -464,7 +471,13 @@ impl ScanConfig {
         if let Some(out) = &o.output {
             check_output(out)?;
         }
+        let catalog = match &o.catalog {
+            None => crate::catalog::Catalog::builtin(),
+            Some(dir) => crate::catalog::Catalog::with_folder(dir),
+        }
+        .map_err(ConfigError::Catalog)?;
         Ok(ScanConfig {
+            catalog,
             target,
             format,
             output: o.output,

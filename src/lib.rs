@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod baseline;
+pub mod catalog;
 pub mod checks;
 pub mod cli;
 pub mod config;

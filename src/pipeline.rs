@@ -8,7 +8,7 @@ use crate::config::ScanConfig;
 use crate::discover::{self, DiscoverError};
 use crate::http::{Engine, EngineConfig, HttpError};
 use crate::probe::Prober;
-use crate::report::{remediation, score, Finding, Incomplete, Observation, Report, Stats, Tool};
+use crate::report::{score, Finding, Incomplete, Observation, Report, Stats, Tool};
 use crate::scan::Scanner;
 
 /// Why a scan could not run (exit code 2).
@@ -81,7 +81,11 @@ async fn probe_endpoint(
                 endpoint: surface.label(),
                 title: check.title().to_string(),
                 summary: d.summary,
-                remediation: remediation::text(check.id(), surface.framework),
+                remediation: scanner.cfg.catalog.remediation_for(
+                    surface.product.as_deref(),
+                    check.id(),
+                    surface.framework,
+                ),
                 confidence: d.confidence,
                 evidence: d.evidence,
                 details: d.details,
@@ -273,6 +277,13 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
             endpoint: scanner.cfg.target.to_string(),
             kind: "connections".into(),
             summary: "the server closed kept-alive connections under a request without saying Connection: close; keyhole sent that request again on a fresh connection (it counted against --max-requests) and opened a fresh connection for every later request".into(),
+        });
+    }
+    for p in &discovery.products {
+        observations.push(Observation {
+            endpoint: p.root.to_string(),
+            kind: "product".into(),
+            summary: p.summary(),
         });
     }
     if let Some(doc) = &discovery.openapi {

@@ -138,6 +138,10 @@ pub struct Surface {
     pub identifier: Identifier,
     /// What the endpoint does with the identifier: sign in, send a reset, register.
     pub flow: Flow,
+    /// The product the catalog recognised this endpoint as (`wordpress`).
+    pub product: Option<String>,
+    /// Constant request headers the endpoint needs (from a catalog door).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Surface {
@@ -148,11 +152,11 @@ impl Surface {
     /// An HTML form is submitted as a browser submits it: sites that answer JSON clients
     /// differently (Flask-Security) show their form-again rejection to a browser `Accept`.
     fn accept(&self) -> Vec<(String, String)> {
+        let mut h = self.headers.clone();
         if self.kind == SurfaceKind::HtmlForm {
-            vec![("accept".into(), crate::http::ACCEPT_BROWSER.into())]
-        } else {
-            Vec::new()
+            h.push(("accept".into(), crate::http::ACCEPT_BROWSER.into()));
         }
+        h
     }
 
     /// A POST (or the surface's method) of a JSON object to the endpoint.
@@ -160,7 +164,7 @@ impl Surface {
         Request {
             method: self.method.clone(),
             url: self.url.clone(),
-            headers: Vec::new(),
+            headers: self.headers.clone(),
             body: Some(Body::json(&serde_json::Value::Object(map))),
         }
     }
@@ -270,6 +274,7 @@ impl Surface {
             source: self.source,
             framework: self.framework,
             flow: self.flow,
+            product: self.product.clone(),
         }
     }
 }
@@ -280,6 +285,8 @@ mod tests {
 
     fn surface(kind: SurfaceKind) -> Surface {
         Surface {
+            product: None,
+            headers: Vec::new(),
             method: "POST".into(),
             url: Url::parse("http://127.0.0.1:5000/login").unwrap(),
             kind,

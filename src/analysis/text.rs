@@ -46,6 +46,23 @@ const BLOCK: [&str; 34] = [
     "title",
 ];
 
+/// The `<title>` of an HTML page as written (empty when none).
+pub fn title(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let Some(start) = lower.find("<title") else {
+        return String::new();
+    };
+    let Some(open_end) = lower[start..].find('>') else {
+        return String::new();
+    };
+    let from = start + open_end + 1;
+    let to = lower[from..]
+        .find("</title")
+        .map(|i| from + i)
+        .unwrap_or(from);
+    text.get(from..to).unwrap_or("").trim().to_string()
+}
+
 /// The readable text of a body: for HTML (or anything with tags), markup removed as above;
 /// entities decoded; whitespace collapsed within lines, lines joined with "\n".
 pub fn readable(body: &str) -> String {

@@ -179,6 +179,8 @@ pub async fn confirm_post(
     client_ids: &[String],
 ) -> Result<Confirmed, String> {
     let probe_surface = Surface {
+        product: None,
+        headers: Vec::new(),
         method: "POST".into(),
         url: url.clone(),
         kind: SurfaceKind::Json,
@@ -259,6 +261,8 @@ pub async fn confirm_post(
         let (kind, ufield, extra) = variants[vi].clone();
         tried += 1;
         let surface = Surface {
+            product: None,
+            headers: Vec::new(),
             kind,
             username_field: ufield.clone(),
             password_field: pass_field.clone(),

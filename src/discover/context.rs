@@ -16,6 +16,8 @@ use crate::http::{HttpError, Request, Response, BODY_CAP};
 use crate::report::{SurfaceKind, SurfaceSource};
 use crate::scan::Scanner;
 
+/// Body kept of a redirect answer (its headers are what is read).
+const HOP_CAP: usize = 4 * 1024;
 /// Most redirects followed for one page.
 const MAX_HOPS: usize = 3;
 /// Most pages visited because a page linked them as sign-in pages.
@@ -88,6 +90,10 @@ pub struct Discovering<'a> {
     pub browse: Vec<(Url, u8)>,
     /// The depth of the page being read (links found on it are one deeper).
     pub depth: u8,
+    /// Redirects met on the way to pages (their headers and cookies name products too).
+    hops: Vec<(Url, Rc<Response>)>,
+    /// Products the catalog recognised, most certain first.
+    pub products: Vec<super::sources::catalog::Recognised>,
 }
 
 impl<'a> Discovering<'a> {
@@ -122,6 +128,8 @@ impl<'a> Discovering<'a> {
             flow_pages: Vec::new(),
             browse: Vec::new(),
             depth: 0,
+            hops: Vec::new(),
+            products: Vec::new(),
         }
     }
 
@@ -232,6 +240,9 @@ impl<'a> Discovering<'a> {
             }
             if let Some(n) = self.next_hop(&current, &resp).filter(|_| hop < MAX_HOPS) {
                 self.fp.add(&resp);
+                let mut small = resp.clone();
+                small.shrink(HOP_CAP);
+                self.hops.push((current.clone(), Rc::new(small)));
                 first_hop_catch_all |= hop == 0 && self.is_catch_all_target(&n);
                 self.resolved.insert(current.to_string(), Some(n.clone()));
                 current = n;
@@ -322,6 +333,35 @@ impl<'a> Discovering<'a> {
             .then(|| resp.header("location").and_then(|l| from.join(l).ok()))
             .flatten()
             .filter(|n| self.scanner.engine.same_origin(n) && n != from)
+    }
+
+    /// Every answer discovery has so far (pages, then redirects), with its URL.
+    pub fn answers(&self) -> Vec<(Url, Rc<Response>)> {
+        let mut out: Vec<(Url, Rc<Response>)> = self
+            .pages
+            .iter()
+            .filter_map(|(u, r)| Url::parse(u).ok().map(|u| (u, r.clone())))
+            .collect();
+        out.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        out.extend(self.hops.iter().cloned());
+        out
+    }
+
+    /// Whether `url` was fetched already (or is waiting, fetched ahead).
+    pub fn has_fetched(&self, url: &Url) -> bool {
+        self.resolved.contains_key(url.as_str()) || self.prefetched.contains_key(url.as_str())
+    }
+
+    /// Where `url` leads through the cache (itself when it was not redirected or not fetched).
+    pub fn final_url(&self, url: &Url) -> Url {
+        let mut current = url.clone();
+        for _ in 0..=MAX_HOPS {
+            match self.resolved.get(current.as_str()) {
+                Some(Some(next)) if *next != current => current = next.clone(),
+                _ => break,
+            }
+        }
+        current
     }
 
     /// Put a page fetched outside the cache (the start page) into it.
@@ -430,18 +470,5 @@ impl<'a> Discovering<'a> {
 
 /// The `<title>` of an HTML page (empty when none), for telling one fallback page from others.
 pub fn page_title(resp: &Response) -> String {
-    let text = resp.text();
-    let lower = text.to_ascii_lowercase();
-    let Some(start) = lower.find("<title") else {
-        return String::new();
-    };
-    let Some(open_end) = lower[start..].find('>') else {
-        return String::new();
-    };
-    let from = start + open_end + 1;
-    let to = lower[from..]
-        .find("</title")
-        .map(|i| from + i)
-        .unwrap_or(from);
-    text.get(from..to).unwrap_or("").trim().to_string()
+    crate::analysis::text::title(&resp.text())
 }

@@ -96,6 +96,8 @@ pub fn read_page(cx: &mut Discovering<'_>, url: &Url, resp: &Response) {
         };
         cx.push_flow(FlowLead {
             surface: Surface {
+                product: None,
+                headers: Vec::new(),
                 method: f.method.clone(),
                 url: f.action.clone(),
                 kind: SurfaceKind::HtmlForm,
@@ -151,6 +153,8 @@ pub fn from_openapi(op: &crate::discover::openapi::FlowOperation) -> FlowLead {
     };
     FlowLead {
         surface: Surface {
+            product: None,
+            headers: Vec::new(),
             method: op.method.clone(),
             url: op.url.clone(),
             kind,
@@ -176,6 +180,8 @@ pub fn from_openapi(op: &crate::discover::openapi::FlowOperation) -> FlowLead {
 fn probed(url: Url, flow: Flow) -> FlowLead {
     FlowLead {
         surface: Surface {
+            product: None,
+            headers: Vec::new(),
             method: "POST".into(),
             url,
             kind: SurfaceKind::Json,
@@ -573,6 +579,14 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
                 r1.status, r2.status
             ));
         }
+        // A refusal that says the flow itself is off ("Email-based password resets have been
+        // disabled on this server", "Registration is not enabled") is no flow anyone can use.
+        if r1.status >= 400 && turned_off(&t1) {
+            return FlowOutcome::NotFlow(format!(
+                "answers {} saying it is turned off",
+                r1.status
+            ));
+        }
         if surface.flow == Flow::Registration && !refused_for_other_reason(r1, &surface) {
             return FlowOutcome::NoSafeProbe(
                 Box::new(surface.clone()),
@@ -612,6 +626,18 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
     FlowOutcome::NotFlow("no identifier shape was accepted".into())
 }
 
+/// An answer saying the flow is turned off on this server: resets or sign-ups disabled, not
+/// enabled, not supported or not allowed (never an account's state: probes use random ones).
+fn turned_off(text: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)\b(reset|resets|registration|registrations|sign-?ups?|signups|self-registration)\b[^.]{0,60}\b(disabled|not (?:supported|enabled|available|allowed|permitted)|turned off|closed)\b|\b(disabled|not (?:supported|enabled|allowed))\b[^.]{0,30}\b(registration|sign-?ups?|password resets?)\b",
+        )
+        .expect("valid regex")
+    });
+    RE.is_match(text)
+}
+
 /// Words of a reset answer ("we sent you a link", "no account with that e-mail").
 fn speaks_of_reset(text: &str) -> bool {
     static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
@@ -625,8 +651,22 @@ fn speaks_of_reset(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_flow_that_says_it_is_off_is_recognised() {
+        assert!(turned_off(
+            r#"{"errcode":"M_UNKNOWN","error":"Email-based password resets have been disabled on this server"}"#
+        ));
+        assert!(turned_off("Registration has been disabled"));
+        assert!(turned_off("Public sign-ups are not allowed on this instance."));
+        assert!(!turned_off("No account with that e-mail address."));
+        assert!(!turned_off("If an account exists, we sent a reset link."));
+        assert!(!turned_off("This account is disabled"));
+    }
+
     fn surface(kind: SurfaceKind) -> Surface {
         Surface {
+            product: None,
+            headers: Vec::new(),
             method: "POST".into(),
             url: Url::parse("http://127.0.0.1:5000/register").unwrap(),
             kind,

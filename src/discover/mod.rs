@@ -74,6 +74,35 @@ pub struct Discovery {
     pub unprobed_flows: Vec<Surface>,
     /// How the site answers a path that cannot exist (for the late flow discovery).
     pub catch_all: Option<context::CatchAll>,
+    /// Products the catalog recognised on the target.
+    pub products: Vec<sources::catalog::Recognised>,
+}
+
+/// Name the product of an endpoint a recognised product owns (one of its doors, or under its
+/// root); its framework, when the product says and nothing else did.
+pub fn tag_product(products: &[sources::catalog::Recognised], s: &mut Surface) {
+    if s.product.is_some() {
+        return;
+    }
+    let by_door = products
+        .iter()
+        .find(|p| p.doors.iter().any(|(_, d)| {
+            let mut u = s.url.clone();
+            u.set_query(None);
+            *d == u
+        }));
+    let owner = by_door.or_else(|| match products {
+        [only] if only.owns(&s.url) => Some(only),
+        _ => None,
+    });
+    if let Some(p) = owner {
+        s.product = Some(p.id.clone());
+        if s.framework == Framework::Unknown {
+            if let Some(f) = p.framework {
+                s.framework = f;
+            }
+        }
+    }
 }
 
 /// A candidate sign-in surface before confirmation.
@@ -102,7 +131,7 @@ impl Lead {
         match self {
             Lead::Known(s) => match s.source {
                 SurfaceSource::User => 0,
-                SurfaceSource::OpenApi => 1,
+                SurfaceSource::OpenApi | SurfaceSource::Catalog => 1,
                 SurfaceSource::Html | SurfaceSource::WellKnownPath => 2,
                 SurfaceSource::Challenge => 3,
                 SurfaceSource::Javascript => 4,
@@ -154,9 +183,14 @@ pub async fn late_flows(scanner: &Scanner, d: &mut Discovery) {
     let mut cx = Discovering::new(scanner);
     cx.catch_all = d.catch_all.clone();
     flows::probe_paths(&mut cx, &wanted).await;
-    confirm_flows(scanner, &cx.flow_leads, d.framework)
-        .await
-        .into_discovery(d);
+    let mut found = confirm_flows(scanner, &cx.flow_leads, d.framework).await;
+    for c in &mut found.confirmed {
+        tag_product(&d.products, &mut c.surface);
+    }
+    for s in &mut found.unprobed {
+        tag_product(&d.products, s);
+    }
+    found.into_discovery(d);
 }
 
 /// Most leads of one flow tried when confirming.
@@ -379,7 +413,14 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
             }
         }
     }
-    let found = confirm_flows(scanner, &cx.flow_leads, framework).await;
+    let mut found = confirm_flows(scanner, &cx.flow_leads, framework).await;
+    let products = std::mem::take(&mut cx.products);
+    for c in confirmed.iter_mut().chain(found.confirmed.iter_mut()) {
+        tag_product(&products, &mut c.surface);
+    }
+    for s in &mut found.unprobed {
+        tag_product(&products, s);
+    }
     let mut examples = cx.examples;
     examples.dedup();
     Ok(Discovery {
@@ -395,5 +436,6 @@ pub async fn discover(scanner: &Scanner) -> Result<Discovery, DiscoverError> {
         unconfirmed,
         openapi: cx.openapi,
         throttled: cx.throttled,
+        products,
     })
 }

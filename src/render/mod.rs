@@ -271,6 +271,7 @@ pub(crate) mod testdata {
             rubric: "1".into(),
             categories: score::categories(&findings, true),
             endpoints: vec![EndpointReport {
+                product: None,
                 method: "POST".into(),
                 url: "http://127.0.0.1:5000/login".into(),
                 kind: SurfaceKind::Form,

@@ -594,6 +594,7 @@ mod tests {
                 },
             ],
             endpoints: vec![EndpointReport {
+                product: None,
                 method: "POST".into(),
                 url: "http://127.0.0.1:5000/api/v1/auth/login".into(),
                 kind: SurfaceKind::Json,

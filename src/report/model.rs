@@ -109,6 +109,9 @@ pub enum SurfaceSource {
     Challenge,
     #[serde(rename = "user")]
     User,
+    /// (v3) A door the product catalog knows for a recognised product.
+    #[serde(rename = "catalog")]
+    Catalog,
 }
 
 impl SurfaceSource {
@@ -120,6 +123,7 @@ impl SurfaceSource {
             SurfaceSource::OpenApi => "openapi",
             SurfaceSource::Challenge => "challenge",
             SurfaceSource::User => "user",
+            SurfaceSource::Catalog => "catalog",
         }
     }
 }
@@ -143,6 +147,26 @@ pub enum Framework {
 }
 
 impl Framework {
+    /// Every framework, for parsing names.
+    pub const ALL: [Framework; 11] = [
+        Framework::Flask,
+        Framework::FastApi,
+        Framework::Django,
+        Framework::Express,
+        Framework::Rails,
+        Framework::Spring,
+        Framework::Laravel,
+        Framework::AspNet,
+        Framework::Php,
+        Framework::Rust,
+        Framework::Unknown,
+    ];
+
+    /// The framework named `name` (its `as_str` form).
+    pub fn parse(name: &str) -> Option<Framework> {
+        Framework::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Framework::Flask => "flask",
@@ -259,6 +283,9 @@ pub struct EndpointReport {
     /// Reports written before account flows have none: they listed sign-ins only.
     #[serde(default)]
     pub flow: Flow,
+    /// (v3) The product the catalog recognised the endpoint as (`wordpress`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
 }
 
 impl Report {
@@ -379,6 +406,7 @@ mod flow_tests {
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["flow"], "sign-in");
         let reset = EndpointReport {
+            product: None,
             flow: Flow::PasswordReset,
             password_field: None,
             ..e

@@ -52,6 +52,8 @@ fn challenge_of(resp: &Response) -> Option<(SurfaceKind, String)> {
 
 pub fn challenge_surface(url: &Url, kind: SurfaceKind, source: SurfaceSource) -> Surface {
     Surface {
+        product: None,
+        headers: Vec::new(),
         method: "GET".into(),
         url: url.clone(),
         kind,

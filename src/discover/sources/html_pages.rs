@@ -52,6 +52,8 @@ pub fn read(cx: &mut Discovering<'_>, url: &Url, resp: &Response, source: Surfac
             Identifier::from_field(&username_field, None)
         };
         cx.push(Lead::Known(Box::new(Surface {
+            product: None,
+            headers: Vec::new(),
             method: "POST".into(),
             url: f.action.clone(),
             kind: SurfaceKind::HtmlForm,

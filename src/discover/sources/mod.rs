@@ -5,6 +5,7 @@
 //! Adding a source touches its own file plus one line in [`registry`].
 
 pub mod browse;
+pub mod catalog;
 pub mod challenge;
 pub mod flow_paths;
 pub mod html_pages;
@@ -35,6 +36,7 @@ pub fn registry() -> Vec<Box<dyn Source>> {
         Box::new(well_known::WellKnownPaths),
         Box::new(html_pages::LinkedPages),
         Box::new(browse::Browse),
+        Box::new(catalog::ProductDoors),
         Box::new(javascript::ScriptBundles),
         Box::new(challenge::ProtectionSpaces),
         Box::new(post_probe::PostProbe),

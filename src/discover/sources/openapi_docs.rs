@@ -76,6 +76,8 @@ fn read_document(cx: &mut Discovering<'_>, url: &url::Url, resp: &crate::http::R
             Identifier::from_field(&op.username_field, None)
         };
         cx.push(Lead::Known(Box::new(Surface {
+            product: None,
+            headers: Vec::new(),
             method: op.method.clone(),
             url: op.url.clone(),
             kind,
