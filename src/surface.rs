@@ -142,6 +142,66 @@ pub struct Surface {
     pub product: Option<String>,
     /// Constant request headers the endpoint needs (from a catalog door).
     pub headers: Vec<(String, String)>,
+    /// Where a token the endpoint checks comes from, when no HTML form carries it (a catalog
+    /// door's `csrf`): read from `form_page` once per client and sent with every attempt.
+    pub csrf: Option<Csrf>,
+    /// How a failed attempt usually answers here, when known beforehand (a catalog door's
+    /// `rejection`): a prior only, for an answer that would otherwise read as a throttle.
+    pub prior: Option<Prior>,
+}
+
+/// A known rejection: its status and words (in the body or the redirect's location).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prior {
+    pub status: Option<u16>,
+    pub contains: Option<String>,
+}
+
+impl Prior {
+    /// Whether `resp` is this rejection.
+    pub fn matches(&self, resp: &crate::http::Response) -> bool {
+        let status = self.status.is_none_or(|s| s == resp.status);
+        let words = self.contains.as_ref().is_none_or(|w| {
+            let w = w.to_lowercase();
+            resp.text().to_lowercase().contains(&w)
+                || resp
+                    .header("location")
+                    .is_some_and(|l| l.to_lowercase().contains(&w))
+        });
+        status && words && (self.status.is_some() || self.contains.is_some())
+    }
+}
+
+/// A CSRF token a page's script or cookie holds (not a form's hidden field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Csrf {
+    /// A regex over the page whose first group is the token (`csrfToken: '([^']+)'`).
+    pub pattern: Option<String>,
+    /// A cookie the page sets whose name starts with this (`csrf_token_P`): its value.
+    pub cookie: Option<String>,
+    /// The body field the token goes in.
+    pub field: Option<String>,
+    /// The request header the token goes in.
+    pub header: Option<String>,
+}
+
+impl Csrf {
+    /// The token in `page` (by pattern) or in the cookie header `cookies` (by name prefix).
+    pub fn token(&self, page: &str, cookies: &str) -> Option<String> {
+        if let Some(p) = &self.pattern {
+            let re = regex::Regex::new(p).ok()?;
+            return re
+                .captures(page)
+                .and_then(|c| c.get(1))
+                .map(|m| m.as_str().to_string());
+        }
+        let prefix = self.cookie.as_deref()?;
+        cookies.split(';').find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            name.starts_with(prefix).then(|| value.to_string())
+        })
+    }
 }
 
 impl Surface {
@@ -197,7 +257,7 @@ impl Surface {
             }
             SurfaceKind::Json => {
                 let mut map = serde_json::Map::new();
-                for (k, v) in &self.extra {
+                for (k, v) in self.extra.iter().chain(hidden) {
                     set_path(&mut map, k, v);
                 }
                 set_path(&mut map, &self.username_field, user);
@@ -287,6 +347,8 @@ mod tests {
         Surface {
             product: None,
             headers: Vec::new(),
+            csrf: None,
+            prior: None,
             method: "POST".into(),
             url: Url::parse("http://127.0.0.1:5000/login").unwrap(),
             kind,

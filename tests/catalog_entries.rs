@@ -19,16 +19,40 @@ fn files() -> Vec<PathBuf> {
         }
     }
     let mut out = Vec::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog"), &mut out);
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog"),
+        &mut out,
+    );
     out.sort();
     out
 }
 
 /// Passwords products ship with or people keep: never in the catalog.
 pub const COMMON_DEFAULTS: &[&str] = &[
-    "admin", "password", "changeme", "root", "toor", "123456", "12345678", "guest", "tomcat",
-    "s3cret", "manager", "administrator", "letmein", "default", "secret", "pass", "admin123",
-    "Password1", "welcome", "zabbix", "prom-operator", "raspberry", "ubnt", "jenkins",
+    "admin",
+    "password",
+    "changeme",
+    "root",
+    "toor",
+    "123456",
+    "12345678",
+    "guest",
+    "tomcat",
+    "s3cret",
+    "manager",
+    "administrator",
+    "letmein",
+    "default",
+    "secret",
+    "pass",
+    "admin123",
+    "Password1",
+    "welcome",
+    "zabbix",
+    "prom-operator",
+    "raspberry",
+    "ubnt",
+    "jenkins",
 ];
 
 #[test]
@@ -79,7 +103,10 @@ fn every_sample_is_recognised_by_its_own_entry_and_no_other() {
             let a = sample_answer(s, &h);
             let seen = weigh(&c.products, std::slice::from_ref(&a));
             if !seen.iter().any(|x| x.product == i && x.recognised()) {
-                bad.push(format!("{}: its sample of {} is not recognised", p.file, s.path));
+                bad.push(format!(
+                    "{}: its sample of {} is not recognised",
+                    p.file, s.path
+                ));
             }
             for x in seen.iter().filter(|x| x.product != i && x.recognised()) {
                 bad.push(format!(
@@ -116,7 +143,12 @@ fn no_entry_holds_a_default_password() {
     for p in &c.products {
         for d in &p.doors {
             // `grant_type = "password"` names the OAuth grant, not a password.
-            for (k, v) in d.extra.iter().chain(&d.headers).filter(|(k, _)| k != "grant_type") {
+            for (k, v) in d
+                .extra
+                .iter()
+                .chain(&d.headers)
+                .filter(|(k, _)| k != "grant_type")
+            {
                 assert!(
                     !COMMON_DEFAULTS.iter().any(|x| x.eq_ignore_ascii_case(v)),
                     "{}: {k} = {v:?} looks like a default password",

@@ -108,15 +108,21 @@ pub struct RawDoor {
     pub headers: BTreeMap<String, String>,
     pub page: Option<String>,
     pub rejection: Option<Rejection>,
+    pub csrf: Option<RawCsrf>,
+}
+
+/// Where a door's CSRF token comes from when no form field carries it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCsrf {
+    pub pattern: Option<String>,
+    pub cookie: Option<String>,
+    pub field: Option<String>,
+    pub header: Option<String>,
 }
 
 /// How a failed attempt usually answers: a prior only.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Rejection {
-    pub status: Option<u16>,
-    pub contains: Option<String>,
-}
+pub type Rejection = crate::surface::Prior;
 
 /// A recorded answer the entry's markers must recognise.
 #[derive(Debug, Clone, Deserialize)]
@@ -185,6 +191,7 @@ pub struct Door {
     pub headers: Vec<(String, String)>,
     pub page: Option<String>,
     pub rejection: Option<Rejection>,
+    pub csrf: Option<crate::surface::Csrf>,
 }
 
 /// A checked catalog entry.
@@ -254,7 +261,9 @@ fn marker(field: &str, m: RawMarker) -> Result<Marker, Problem> {
             _ => {
                 return Err(problem(
                     format!("{field}.where"),
-                    format!("{other:?} is not one of body, title, cookie, url, status, header:NAME"),
+                    format!(
+                        "{other:?} is not one of body, title, cookie, url, status, header:NAME"
+                    ),
                 ))
             }
         },
@@ -274,7 +283,12 @@ fn marker(field: &str, m: RawMarker) -> Result<Marker, Problem> {
     }
     let weight = match m.weight.unwrap_or(1) {
         w @ 1..=2 => w as u32,
-        w => return Err(problem(format!("{field}.weight"), format!("{w} is not 1 or 2"))),
+        w => {
+            return Err(problem(
+                format!("{field}.weight"),
+                format!("{w} is not 1 or 2"),
+            ))
+        }
     };
     let version = match m.version {
         Some(v) => {
@@ -388,7 +402,44 @@ fn door(field: &str, d: RawDoor) -> Result<Door, Problem> {
     if let Some(p) = &d.page {
         check_path(&format!("{field}.page"), p)?;
     }
+    let csrf = match d.csrf {
+        None => None,
+        Some(c) => {
+            let at = format!("{field}.csrf");
+            if d.page.is_none() {
+                return Err(problem(
+                    &at,
+                    "needs the door's `page`, where the token is read",
+                ));
+            }
+            if c.pattern.is_some() == c.cookie.is_some() {
+                return Err(problem(&at, "give exactly one of `pattern` or `cookie`"));
+            }
+            if c.field.is_none() && c.header.is_none() {
+                return Err(problem(
+                    &at,
+                    "give `field` or `header`: where the token goes",
+                ));
+            }
+            if let Some(p) = &c.pattern {
+                let re = compile(&format!("{at}.pattern"), p)?;
+                if re.captures_len() < 2 {
+                    return Err(problem(
+                        format!("{at}.pattern"),
+                        "the regex needs a group that captures the token",
+                    ));
+                }
+            }
+            Some(crate::surface::Csrf {
+                pattern: c.pattern,
+                cookie: c.cookie,
+                field: c.field,
+                header: c.header.map(|h| h.to_ascii_lowercase()),
+            })
+        }
+    };
     Ok(Door {
+        csrf,
         flow,
         method,
         path: d.path.trim_start_matches('/').to_string(),
@@ -451,14 +502,23 @@ impl RawEntry {
         let framework = match self.framework.as_deref() {
             None => None,
             Some(f) => Some(Framework::parse(f).ok_or_else(|| {
-                problem("framework", format!("{f:?} is not a framework keyhole knows"))
+                problem(
+                    "framework",
+                    format!("{f:?} is not a framework keyhole knows"),
+                )
             })?),
         };
         if !self.docs.starts_with("https://") {
-            return Err(problem("docs", "must be an https:// link to the product's documentation"));
+            return Err(problem(
+                "docs",
+                "must be an https:// link to the product's documentation",
+            ));
         }
         if self.sources.is_empty() || self.sources.iter().any(|s| s.trim().len() < 8) {
-            return Err(problem("sources", "cite where every fact comes from (at least one)"));
+            return Err(problem(
+                "sources",
+                "cite where every fact comes from (at least one)",
+            ));
         }
         let mut mounts: Vec<String> = self.mounts.iter().map(|m| normalise_mount(m)).collect();
         for (i, m) in self.mounts.iter().enumerate() {
@@ -468,7 +528,10 @@ impl RawEntry {
             mounts.push("/".into());
         }
         if self.marker.is_empty() {
-            return Err(problem("marker", "at least one marker recognises the product"));
+            return Err(problem(
+                "marker",
+                "at least one marker recognises the product",
+            ));
         }
         let markers = self
             .marker
@@ -532,7 +595,10 @@ impl RawEntry {
         for (i, s) in self.sample.iter().enumerate() {
             check_path(&format!("sample[{i}].path"), &s.path)?;
             if s.origin.trim().len() < 8 {
-                return Err(problem(format!("sample[{i}].origin"), "say where it was recorded"));
+                return Err(problem(
+                    format!("sample[{i}].origin"),
+                    "say where it was recorded",
+                ));
             }
         }
         Ok(Product {

@@ -133,11 +133,12 @@ impl Catalog {
         let mut mine = Vec::new();
         for f in &files {
             let name = f.display().to_string();
-            let bytes = crate::config::read_capped(f, ENTRY_CAP).map_err(|e| CatalogError::Entry {
-                file: name.clone(),
-                field: "file".into(),
-                message: e.to_string(),
-            })?;
+            let bytes =
+                crate::config::read_capped(f, ENTRY_CAP).map_err(|e| CatalogError::Entry {
+                    file: name.clone(),
+                    field: "file".into(),
+                    message: e.to_string(),
+                })?;
             let text = String::from_utf8(bytes).map_err(|_| CatalogError::Entry {
                 file: name.clone(),
                 field: "file".into(),
@@ -221,7 +222,10 @@ mod tests {
         let e = parse_entry("mine/x.toml", "x", "id = \"x\"\nname = 3\n").unwrap_err();
         let line = e.to_string();
         assert!(!line.contains('\n'), "{line}");
-        assert!(line.starts_with("catalog entry mine/x.toml: line 2:"), "{line}");
+        assert!(
+            line.starts_with("catalog entry mine/x.toml: line 2:"),
+            "{line}"
+        );
         assert!(line.contains("string"), "{line}");
     }
 
@@ -246,7 +250,10 @@ mod tests {
         assert_eq!(c.products.len(), Catalog::builtin().unwrap().products.len());
         std::fs::write(dir.path().join("broken.toml"), "id = \"broken\"\n").unwrap();
         let e = Catalog::with_folder(dir.path()).unwrap_err().to_string();
-        assert!(e.contains("broken.toml") && e.contains("missing field"), "{e}");
+        assert!(
+            e.contains("broken.toml") && e.contains("missing field"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -256,6 +263,8 @@ mod tests {
         assert!(r.starts_with("WordPress (wordpress): "), "{r}");
         assert!(r.contains("https://"), "{r}");
         assert!(c.remediation("wordpress", "no.such-id").is_none());
-        assert!(c.remediation("no-such-product", "rate-limit.missing").is_none());
+        assert!(c
+            .remediation("no-such-product", "rate-limit.missing")
+            .is_none());
     }
 }

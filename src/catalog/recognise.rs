@@ -99,7 +99,12 @@ fn place_name(place: &Place) -> String {
 }
 
 /// Whether `m` matches `a` (whose path under the mount is `rel`), with the version it read.
-fn matches(m: &Marker, a: &Answer<'_>, rel: &str, asked_rel: Option<&str>) -> Option<Option<String>> {
+fn matches(
+    m: &Marker,
+    a: &Answer<'_>,
+    rel: &str,
+    asked_rel: Option<&str>,
+) -> Option<Option<String>> {
     if let Some(p) = &m.path {
         let at = |x: &str| x == p || without_query(x) == without_query(p);
         if !at(rel) && !asked_rel.is_some_and(at) {
@@ -273,7 +278,11 @@ contains = "demo_session="
         let p = product(MARKERS, "");
         let s = weigh(
             &[p],
-            &[answer("/", &[], "<html><title>Demo Console 4.2</title></html>")],
+            &[answer(
+                "/",
+                &[],
+                "<html><title>Demo Console 4.2</title></html>",
+            )],
         );
         assert_eq!(s.len(), 1);
         assert!(s[0].recognised());
@@ -284,7 +293,10 @@ contains = "demo_session="
     #[test]
     fn a_weak_marker_only_hints_and_counts_once() {
         let p = product(MARKERS, "");
-        let h = vec![("set-cookie".to_string(), "demo_session=1; Path=/".to_string())];
+        let h = vec![(
+            "set-cookie".to_string(),
+            "demo_session=1; Path=/".to_string(),
+        )];
         let s = weigh(&[p], &[answer("/", &h, ""), answer("/login", &h, "")]);
         assert_eq!(s[0].weight, 1);
         assert!(!s[0].recognised());
@@ -301,7 +313,10 @@ contains = "demo_session="
         assert_eq!(elsewhere[0].weight, 1);
         let there = weigh(
             &[p],
-            &[answer("/", &h, ""), answer("/api/health", &[], "demo-health")],
+            &[
+                answer("/", &h, ""),
+                answer("/api/health", &[], "demo-health"),
+            ],
         );
         assert!(there[0].recognised());
     }
@@ -311,7 +326,11 @@ contains = "demo_session="
         let p = product(MARKERS, r#"mounts = ["/demo/", "/"]"#);
         let s = weigh(
             &[p],
-            &[answer("/demo/index.php", &[], "<title>Demo Console</title>")],
+            &[answer(
+                "/demo/index.php",
+                &[],
+                "<title>Demo Console</title>",
+            )],
         );
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].mount, "/demo/");

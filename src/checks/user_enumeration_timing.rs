@@ -74,7 +74,10 @@ pub enum Decision {
 
 /// Decide from an enumeration sample: each candidate's times against the random accounts of
 /// the timing pool, Holm-corrected over every candidate tried, with the A/A control first.
-pub fn decide(data: &EnumData) -> Decision {
+/// `network_ms` is the scan's fastest answer to any request (about one round trip): a delay
+/// every failure waits (a stall to a fixed minimum) is the server's time, not the network's,
+/// and the relative floor scales with it.
+pub fn decide(data: &EnumData, network_ms: Option<f64>) -> Decision {
     let pool = data.timing_pool();
     let randoms: Vec<f64> = pool.iter().map(|a| a.ms).collect();
     if randoms.len() < 10 {
@@ -92,7 +95,7 @@ pub fn decide(data: &EnumData) -> Decision {
         .iter()
         .filter(|a| a.response.is_some() && !a.is_throttled() && a.ms.is_finite())
         .map(|a| a.ms)
-        .fold(f64::INFINITY, f64::min);
+        .fold(network_ms.unwrap_or(f64::INFINITY), f64::min);
     // The server's own time, above the network's floor: what the relative floor scales with.
     let server_ms = (stats::median(&randoms).unwrap_or(0.0) - fastest).max(0.0);
     let times = |attempts: &[Attempt]| -> Vec<f64> {
@@ -219,7 +222,7 @@ impl Check for TimingEnumeration {
             let ms: Vec<String> = attempts.iter().map(|a| format!("{:.1}", a.ms)).collect();
             progress.detail(&format!("timing: {name}: {} ms", ms.join(", ")));
         }
-        let hits = match decide(data) {
+        let hits = match decide(data, scanner.engine.fastest_ms()) {
             Decision::Undecided(why) => return Verdict::Incomplete(why),
             Decision::Same => {
                 return match data.withheld_reason() {
@@ -338,7 +341,7 @@ mod tests {
     #[test]
     fn a_slow_account_differs_even_when_it_slows_its_whole_wave() {
         // A one-at-a-time server: admin's wave-mates wait for its hash and are left out.
-        match decide(&sample(40.0, 40.0, [2.1, 2.2, 2.0])) {
+        match decide(&sample(40.0, 40.0, [2.1, 2.2, 2.0]), None) {
             Decision::Differs(h) => assert_eq!(h[0].0, "admin"),
             other => panic!("{other:?}"),
         }
@@ -346,9 +349,12 @@ mod tests {
 
     #[test]
     fn no_difference_is_same_and_a_noisy_control_is_undecided() {
-        assert_eq!(decide(&sample(2.2, 2.2, [2.1, 2.2, 2.0])), Decision::Same);
+        assert_eq!(
+            decide(&sample(2.2, 2.2, [2.1, 2.2, 2.0]), None),
+            Decision::Same
+        );
         assert!(matches!(
-            decide(&sample(40.0, 40.0, [40.0, 41.0, 42.0])),
+            decide(&sample(40.0, 40.0, [40.0, 41.0, 42.0]), None),
             Decision::Undecided(_)
         ));
     }
@@ -356,7 +362,7 @@ mod tests {
     #[test]
     fn a_control_that_drifted_with_the_candidate_makes_it_undecided() {
         // Admin's samples came when everything was slow: the control's later two were too.
-        match decide(&sample(40.0, 40.0, [30.0, 31.0, 2.0])) {
+        match decide(&sample(40.0, 40.0, [30.0, 31.0, 2.0]), None) {
             Decision::Undecided(why) => assert!(why.contains("A/A control"), "{why}"),
             other => panic!("{other:?}"),
         }

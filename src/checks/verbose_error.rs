@@ -14,7 +14,7 @@ pub struct VerboseError;
 
 /// Phrases that name both parts together ("username or password") and so reveal nothing.
 static GENERIC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(user ?name|user|e-?mail( address)?|login|account|identifier|credentials?)\s*(or|and|/|&|and/or)\s*(the )?password|password\s*(or|and|/|&)\s*(the )?(user ?name|user|e-?mail|login)")
+    Regex::new(r"(?i)(user ?name|user|e-?mail( address)?|login|account|identifier|credentials?)\s*(or|and|/|&|and/or)\s*(the )?password|password\s*(or|and|/|&)\s*(the )?(user ?name|user|e-?mail|login)|\b(user|login|account|e-?mail|sign-?in) (credentials|details)\b")
         .expect("valid regex")
 });
 
@@ -144,6 +144,13 @@ mod tests {
         assert_eq!(
             reveals("<div><strong>Error:</strong> The password you entered for the username <strong>admin</strong> is incorrect. <a href=\"/lost\">Lost your password?</a></div>"),
             Some("the password was wrong")
+        );
+        // "Invalid user credentials" (Directus) names no part: the pair is wrong.
+        assert_eq!(
+            reveals(
+                r#"{"errors":[{"message":"Invalid user credentials.","extensions":{"code":"INVALID_CREDENTIALS"}}]}"#
+            ),
+            None
         );
         // Generic ones stay generic, in markup too.
         assert_eq!(

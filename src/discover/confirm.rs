@@ -181,6 +181,8 @@ pub async fn confirm_post(
     let probe_surface = Surface {
         product: None,
         headers: Vec::new(),
+        csrf: None,
+        prior: None,
         method: "POST".into(),
         url: url.clone(),
         kind: SurfaceKind::Json,
@@ -263,6 +265,8 @@ pub async fn confirm_post(
         let surface = Surface {
             product: None,
             headers: Vec::new(),
+            csrf: None,
+            prior: None,
             kind,
             username_field: ufield.clone(),
             password_field: pass_field.clone(),
@@ -330,6 +334,13 @@ fn rejection_candidate(a: &Attempt, malformed: &Attempt, s: &Surface) -> bool {
                 && !wants_email(&text)
                 && (speaks_of_credentials(&text) || declared(s))
         }
+        // A rejection whose fixed words speak of locks ("Incorrect user name or password or
+        // account is temporarily blocked"), as the catalog knows this door to answer: the
+        // first answer to a never-seen random account, so no throttle of ours.
+        Class::Throttled(crate::analysis::classify::ThrottleKind::LockoutText) => a
+            .response
+            .as_ref()
+            .is_some_and(|r| s.prior.as_ref().is_some_and(|p| p.matches(r))),
         _ => false,
     }
 }
@@ -345,11 +356,13 @@ fn speaks_of_permission(text: &str) -> bool {
 
 /// The surface's own page or document declares a password field.
 fn declared(s: &Surface) -> bool {
-    matches!(s.source, SurfaceSource::Html | SurfaceSource::OpenApi)
-        || matches!(
-            s.kind,
-            SurfaceKind::HtmlForm | SurfaceKind::Basic | SurfaceKind::Digest
-        )
+    matches!(
+        s.source,
+        SurfaceSource::Html | SurfaceSource::OpenApi | SurfaceSource::Catalog
+    ) || matches!(
+        s.kind,
+        SurfaceKind::HtmlForm | SurfaceKind::Basic | SurfaceKind::Digest
+    )
 }
 
 /// After the malformed request and one rejection candidate: a second random account, then

@@ -98,6 +98,8 @@ pub fn read_page(cx: &mut Discovering<'_>, url: &Url, resp: &Response) {
             surface: Surface {
                 product: None,
                 headers: Vec::new(),
+                csrf: None,
+                prior: None,
                 method: f.method.clone(),
                 url: f.action.clone(),
                 kind: SurfaceKind::HtmlForm,
@@ -155,6 +157,8 @@ pub fn from_openapi(op: &crate::discover::openapi::FlowOperation) -> FlowLead {
         surface: Surface {
             product: None,
             headers: Vec::new(),
+            csrf: None,
+            prior: None,
             method: op.method.clone(),
             url: op.url.clone(),
             kind,
@@ -182,6 +186,8 @@ fn probed(url: Url, flow: Flow) -> FlowLead {
         surface: Surface {
             product: None,
             headers: Vec::new(),
+            csrf: None,
+            prior: None,
             method: "POST".into(),
             url,
             kind: SurfaceKind::Json,
@@ -582,10 +588,7 @@ pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOu
         // A refusal that says the flow itself is off ("Email-based password resets have been
         // disabled on this server", "Registration is not enabled") is no flow anyone can use.
         if r1.status >= 400 && turned_off(&t1) {
-            return FlowOutcome::NotFlow(format!(
-                "answers {} saying it is turned off",
-                r1.status
-            ));
+            return FlowOutcome::NotFlow(format!("answers {} saying it is turned off", r1.status));
         }
         if surface.flow == Flow::Registration && !refused_for_other_reason(r1, &surface) {
             return FlowOutcome::NoSafeProbe(
@@ -657,7 +660,9 @@ mod tests {
             r#"{"errcode":"M_UNKNOWN","error":"Email-based password resets have been disabled on this server"}"#
         ));
         assert!(turned_off("Registration has been disabled"));
-        assert!(turned_off("Public sign-ups are not allowed on this instance."));
+        assert!(turned_off(
+            "Public sign-ups are not allowed on this instance."
+        ));
         assert!(!turned_off("No account with that e-mail address."));
         assert!(!turned_off("If an account exists, we sent a reset link."));
         assert!(!turned_off("This account is disabled"));
@@ -667,6 +672,8 @@ mod tests {
         Surface {
             product: None,
             headers: Vec::new(),
+            csrf: None,
+            prior: None,
             method: "POST".into(),
             url: Url::parse("http://127.0.0.1:5000/register").unwrap(),
             kind,

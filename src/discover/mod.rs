@@ -84,13 +84,13 @@ pub fn tag_product(products: &[sources::catalog::Recognised], s: &mut Surface) {
     if s.product.is_some() {
         return;
     }
-    let by_door = products
-        .iter()
-        .find(|p| p.doors.iter().any(|(_, d)| {
+    let by_door = products.iter().find(|p| {
+        p.doors.iter().any(|(_, d)| {
             let mut u = s.url.clone();
             u.set_query(None);
             *d == u
-        }));
+        })
+    });
     let owner = by_door.or_else(|| match products {
         [only] if only.owns(&s.url) => Some(only),
         _ => None,

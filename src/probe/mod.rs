@@ -55,6 +55,8 @@ pub struct Client {
     /// The hidden fields last sent on a reset or registration form (reused while the session
     /// lasts: a token belongs to the session, not to one request).
     last_hidden: Option<Vec<(String, String)>>,
+    /// The CSRF token a catalog door's page gave this client (kept while its session lasts).
+    csrf: Option<String>,
 }
 
 impl Client {
@@ -181,6 +183,11 @@ impl<'a> Prober<'a> {
         client: &mut Client,
         watch: bool,
     ) -> Result<(Vec<(String, String)>, Option<String>), ProbeError> {
+        if let Some(csrf) = &self.surface.csrf {
+            let token = self.csrf_token(client, csrf).await?;
+            let fields = csrf.field.iter().map(|f| (f.clone(), token.clone()));
+            return Ok((fields.collect(), None));
+        }
         if self.surface.kind != SurfaceKind::HtmlForm || !self.surface.has_hidden {
             return Ok((Vec::new(), None));
         }
@@ -211,6 +218,34 @@ impl<'a> Prober<'a> {
             client.last_hidden = Some(h.clone());
         }
         Ok((h, warning))
+    }
+
+    /// The client's CSRF token for a door whose page's script or cookie holds it: read from
+    /// the page once per client (with its cookies), then kept.
+    async fn csrf_token(
+        &self,
+        client: &mut Client,
+        csrf: &crate::surface::Csrf,
+    ) -> Result<String, ProbeError> {
+        if let Some(t) = &client.csrf {
+            return Ok(t.clone());
+        }
+        let page = self
+            .surface
+            .form_page
+            .clone()
+            .unwrap_or_else(|| self.surface.url.clone());
+        let (_, resp) = self
+            .scanner
+            .engine
+            .get_following(&page, Some(&*client.jar), 3)
+            .await?;
+        let cookies = client.jar.header_for(&self.surface.url).unwrap_or_default();
+        let token = csrf
+            .token(&resp.text(), &cookies)
+            .ok_or(ProbeError::FormGone)?;
+        client.csrf = Some(token.clone());
+        Ok(token)
     }
 
     fn form_hidden_from(&self, resp: &Response, page: &url::Url) -> Option<Vec<(String, String)>> {
@@ -268,6 +303,12 @@ impl<'a> Prober<'a> {
             req.headers = vec![("authorization".into(), auth)];
         }
         req.headers.extend(headers.iter().cloned());
+        if let (Some(h), Some(t)) = (
+            self.surface.csrf.as_ref().and_then(|c| c.header.clone()),
+            client.csrf.clone(),
+        ) {
+            req.headers.push((h, t));
+        }
         // Double-submit CSRF: the cookie the framework set, echoed in the header it reads.
         if let Some(cookies) = client.jar.header_for(&req.url) {
             for (h, v) in crate::surface::csrf_headers(&cookies) {

@@ -89,9 +89,7 @@ struct Held {
 
 fn hold(base: &Url, url: &Url, asked: Option<&Url>, resp: Rc<Response>) -> Option<Held> {
     let path = relative(base, url)?;
-    let asked = asked
-        .and_then(|a| relative(base, a))
-        .filter(|a| *a != path);
+    let asked = asked.and_then(|a| relative(base, a)).filter(|a| *a != path);
     let body = resp.text();
     Some(Held {
         path,
@@ -146,6 +144,8 @@ fn door_surface(p: &Product, door: &Door, root: &Url) -> Option<Surface> {
         flow: door.flow,
         product: Some(p.id.clone()),
         headers: door.headers.clone(),
+        csrf: door.csrf.clone(),
+        prior: door.rejection.clone(),
     })
 }
 
@@ -274,7 +274,20 @@ impl Source for ProductDoors {
                 bare.set_query(None);
                 found.doors.push((door.flow, bare));
                 match door.flow {
-                    Flow::SignIn => cx.push(Lead::Known(Box::new(surface))),
+                    Flow::SignIn => {
+                        // The page's own form, read first, is the better lead; it learns what
+                        // the catalog knows of the door's answers.
+                        let key = Lead::Known(Box::new(surface.clone())).key();
+                        for lead in cx.leads.iter_mut() {
+                            if let Lead::Known(s) = lead {
+                                if Lead::Known(s.clone()).key() == key {
+                                    s.prior = s.prior.take().or_else(|| surface.prior.clone());
+                                    s.product = Some(p.id.clone());
+                                }
+                            }
+                        }
+                        cx.push(Lead::Known(Box::new(surface)))
+                    }
                     _ => cx.push_flow(FlowLead {
                         surface,
                         declared: true,
@@ -298,8 +311,14 @@ mod tests {
         let base = Url::parse("http://h/app/").unwrap();
         let u = Url::parse("http://h/app/index.php?route=/").unwrap();
         assert_eq!(relative(&base, &u).as_deref(), Some("/index.php?route=/"));
-        assert_eq!(relative(&base, &Url::parse("http://h/other").unwrap()), None);
-        assert_eq!(relative(&base, &Url::parse("http://x/app/a").unwrap()), None);
+        assert_eq!(
+            relative(&base, &Url::parse("http://h/other").unwrap()),
+            None
+        );
+        assert_eq!(
+            relative(&base, &Url::parse("http://x/app/a").unwrap()),
+            None
+        );
     }
 
     #[test]

@@ -54,6 +54,8 @@ pub fn challenge_surface(url: &Url, kind: SurfaceKind, source: SurfaceSource) ->
     Surface {
         product: None,
         headers: Vec::new(),
+        csrf: None,
+        prior: None,
         method: "GET".into(),
         url: url.clone(),
         kind,

@@ -54,6 +54,8 @@ pub fn read(cx: &mut Discovering<'_>, url: &Url, resp: &Response, source: Surfac
         cx.push(Lead::Known(Box::new(Surface {
             product: None,
             headers: Vec::new(),
+            csrf: None,
+            prior: None,
             method: "POST".into(),
             url: f.action.clone(),
             kind: SurfaceKind::HtmlForm,

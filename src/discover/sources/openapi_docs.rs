@@ -78,6 +78,8 @@ fn read_document(cx: &mut Discovering<'_>, url: &url::Url, resp: &crate::http::R
         cx.push(Lead::Known(Box::new(Surface {
             product: None,
             headers: Vec::new(),
+            csrf: None,
+            prior: None,
             method: op.method.clone(),
             url: op.url.clone(),
             kind,
