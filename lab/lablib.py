@@ -151,6 +151,9 @@ class Target:
     #: [target.owned]: the owned account (its start script creates it when started with
     #: KEYHOLE_LAB_USER/KEYHOLE_LAB_PASSWORD); lab/run then scans NAME@owned as well
     owned: Owned | None = None
+    #: the catalog product the sign-in must carry (its endpoint's "product"), whose findings'
+    #: remediation must name it (the product's own text, or its hardening guide)
+    product: str | None = None
     #: "plain" (no credentials) or "owned" (--username/--password-env: see owned_mode())
     mode: str = "plain"
     #: the targets/run-target name (NAME for both NAME and NAME@owned)
@@ -320,6 +323,7 @@ def _load_one(path: Path) -> list[Target]:
             must=list(t.get("must", [])),
             may=list(t.get("may", [])),
             observe=t.get("observe"),
+            product=t.get("product"),
             endpoint_alt=list(t.get("endpoint_alt", [])),
             start_timeout=float(t.get("start_timeout", START_TIMEOUT)),
             tier=t.get("tier", "ci"),
@@ -690,6 +694,15 @@ def grade(target: Target, report: dict) -> tuple[list[str], list[str], list[str]
         for inc in report.get("incomplete", []):
             if inc.get("check") == check:
                 problems.append(f"{check} incomplete: {(inc.get('reason') or '')[:240]}")
+    if target.product and want_endpoint is not None and want_endpoint in signins:
+        for e in report.get("endpoints", []):
+            ep = f"{e.get('method', '?').upper()} {path_of(e.get('url', ''))}"
+            if (e.get("flow") or SIGN_IN) == SIGN_IN and ep == want_endpoint and e.get("product") != target.product:
+                problems.append(f"endpoint {ep} carries product {e.get('product')!r}, not {target.product!r}")
+        for f in report.get("findings", []):
+            rem = f.get("remediation", "")
+            if f"({target.product})" not in rem and "own hardening guide" not in rem:
+                problems.append(f"remediation of {f.get('id')} does not name {target.product}")
     if target.observe:
         obs = [o.get("summary", "") + " " + o.get("kind", "") for o in report.get("observations", [])]
         if not any(re.search(target.observe, o, re.I) for o in obs):

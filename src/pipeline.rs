@@ -57,6 +57,13 @@ async fn probe_endpoint(
         .map(|a| a.ms)
         .collect();
     prober.base_ms = crate::analysis::stats::median(&usual);
+    // Random accounts never exist: what their rejections say of locks is fixed wording.
+    prober.boilerplate = confirmed
+        .confirmation
+        .iter()
+        .filter(|a| a.role == crate::scan::Role::Random)
+        .flat_map(|a| crate::analysis::classify::lock_warnings(&a.text()))
+        .collect();
     let mut ctx = EndpointCtx::new(
         prober,
         confirmed.confirmation.clone(),

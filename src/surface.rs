@@ -343,6 +343,52 @@ impl Surface {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_csrf_token_is_read_from_a_script_or_a_prefixed_cookie() {
+        let script = Csrf {
+            pattern: Some(r#""csrfToken": "([^"]+)""#.into()),
+            cookie: None,
+            field: Some("csrf_token".into()),
+            header: None,
+        };
+        let page = r#"<script>render({"csrfToken": "abc.123", "loginUrl": "/x"})</script>"#;
+        assert_eq!(script.token(page, "").as_deref(), Some("abc.123"));
+        assert_eq!(script.token("<p>none</p>", ""), None);
+        let cookie = Csrf {
+            pattern: None,
+            cookie: Some("csrf_token_P".into()),
+            field: None,
+            header: Some("x-csrf-token".into()),
+        };
+        let jar = "session=1; csrf_token_P5000=t0k; other=2";
+        assert_eq!(cookie.token("", jar).as_deref(), Some("t0k"));
+        assert_eq!(cookie.token("", "session=1"), None);
+    }
+
+    #[test]
+    fn a_prior_matches_status_and_words_in_body_or_location() {
+        let prior = Prior {
+            status: Some(302),
+            contains: Some("/login".into()),
+        };
+        let mut r = crate::http::Response {
+            status: 302,
+            headers: vec![("location".into(), "/login?next=%2F".into())],
+            body: bytes::Bytes::new(),
+            truncated: false,
+            ttfb: std::time::Duration::ZERO,
+            total: std::time::Duration::ZERO,
+        };
+        assert!(prior.matches(&r));
+        r.status = 200;
+        assert!(!prior.matches(&r));
+        let empty = Prior {
+            status: None,
+            contains: None,
+        };
+        assert!(!empty.matches(&r), "an empty prior matches nothing");
+    }
+
     fn surface(kind: SurfaceKind) -> Surface {
         Surface {
             product: None,

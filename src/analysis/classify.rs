@@ -123,10 +123,41 @@ static PASSWORD_INPUT: LazyLock<Regex> = LazyLock::new(|| {
 /// attempts remaining", "your account will be locked", "account locked", "temporarily
 /// disabled". Read as a person reads it (markup stripped), quoted as the sentence it is in.
 pub fn lock_warning(body: &str) -> Option<String> {
-    crate::analysis::text::body_sentences(body)
+    lock_warnings(body).into_iter().next()
+}
+
+/// Every sentence of the body that counts attempts down or warns of a lock: in the text a
+/// person reads, then in what scripts carry (a flashed message in a page's JSON state,
+/// `"messages": [["Warning", "…1 more attempt remaining."]]`).
+pub fn lock_warnings(body: &str) -> Vec<String> {
+    let mut out: Vec<String> = crate::analysis::text::body_sentences(body)
         .into_iter()
-        .find(|s| LOCK_WARNING.is_match(s))
+        .filter(|s| LOCK_WARNING.is_match(s))
         .map(|s| crate::http::cut(&s, 160))
+        .collect();
+    if out.is_empty() {
+        for m in LOCK_WARNING.find_iter(body).take(3) {
+            // The quoted string around the match, or a window of it.
+            let start = body[..m.start()]
+                .rfind(['"', '\'', '>'])
+                .map_or(m.start().saturating_sub(60), |i| i + 1);
+            let end = body[m.end()..]
+                .find(['"', '\'', '<'])
+                .map_or((m.end() + 60).min(body.len()), |i| m.end() + i);
+            let (start, end) = (floor_char(body, start), floor_char(body, end));
+            out.push(crate::http::cut(body[start..end].trim(), 160));
+        }
+    }
+    out
+}
+
+/// The largest char boundary at or below `i`.
+fn floor_char(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 static LOCK_WARNING: LazyLock<Regex> = LazyLock::new(|| {

@@ -62,6 +62,8 @@ pub struct RawEntry {
     pub sources: Vec<String>,
     #[serde(default)]
     pub mounts: Vec<String>,
+    #[serde(default)]
+    pub accounts: Vec<String>,
     pub marker: Vec<RawMarker>,
     #[serde(default)]
     pub probe: Vec<RawProbe>,
@@ -205,6 +207,9 @@ pub struct Product {
     pub sources: Vec<String>,
     /// Normalised to "/" or "/sub/path/", most specific first.
     pub mounts: Vec<String>,
+    /// Account names the product creates by default (never a password): first among the
+    /// enumeration checks' candidates.
+    pub accounts: Vec<String>,
     pub markers: Vec<Marker>,
     pub probes: Vec<Probe>,
     pub doors: Vec<Door>,
@@ -212,6 +217,9 @@ pub struct Product {
     pub samples: Vec<Sample>,
     /// Where the entry came from ("cms/wordpress.toml", or a user's file path).
     pub file: String,
+    /// Built into keyhole (its blind probes count against [`crate::catalog::MAX_BLIND`]; a
+    /// user's own are theirs to spend).
+    pub builtin: bool,
 }
 
 /// A problem with an entry: which field, and what is wrong.
@@ -527,6 +535,13 @@ impl RawEntry {
         if mounts.is_empty() {
             mounts.push("/".into());
         }
+        if let Some(a) = self
+            .accounts
+            .iter()
+            .find(|a| a.trim().is_empty() || a.len() > 64 || a.chars().any(char::is_whitespace))
+        {
+            return Err(problem("accounts", format!("{a:?} is not an account name")));
+        }
         if self.marker.is_empty() {
             return Err(problem(
                 "marker",
@@ -609,12 +624,14 @@ impl RawEntry {
             docs: self.docs,
             sources: self.sources,
             mounts,
+            accounts: self.accounts,
             markers,
             probes,
             doors,
             remediation: self.remediation,
             samples: self.sample,
             file: file.to_string(),
+            builtin: false,
         })
     }
 }

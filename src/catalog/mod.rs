@@ -83,7 +83,9 @@ impl Catalog {
             .get_or_init(|| {
                 let mut products = Vec::new();
                 for (path, text) in embedded::FILES {
-                    products.push(parse_entry(path, stem_of(path), text)?);
+                    let mut p = parse_entry(path, stem_of(path), text)?;
+                    p.builtin = true;
+                    products.push(p);
                 }
                 let c = Catalog { products };
                 c.check_unique()?;

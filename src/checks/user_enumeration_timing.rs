@@ -74,9 +74,10 @@ pub enum Decision {
 
 /// Decide from an enumeration sample: each candidate's times against the random accounts of
 /// the timing pool, Holm-corrected over every candidate tried, with the A/A control first.
-/// `network_ms` is the scan's fastest answer to any request (about one round trip): a delay
-/// every failure waits (a stall to a fixed minimum) is the server's time, not the network's,
-/// and the relative floor scales with it.
+/// `network_ms` is the scan's fastest answer to any request (about one round trip). When every
+/// failure waits far longer than that (a stall to a fixed minimum, a hash everyone pays), the
+/// wait is the server's time, not the network's, and the relative floor scales with all of it;
+/// otherwise the fastest sign-in answer is the floor.
 pub fn decide(data: &EnumData, network_ms: Option<f64>) -> Decision {
     let pool = data.timing_pool();
     let randoms: Vec<f64> = pool.iter().map(|a| a.ms).collect();
@@ -95,7 +96,12 @@ pub fn decide(data: &EnumData, network_ms: Option<f64>) -> Decision {
         .iter()
         .filter(|a| a.response.is_some() && !a.is_throttled() && a.ms.is_finite())
         .map(|a| a.ms)
-        .fold(network_ms.unwrap_or(f64::INFINITY), f64::min);
+        .fold(f64::INFINITY, f64::min);
+    let random_median = stats::median(&randoms).unwrap_or(0.0);
+    let fastest = match network_ms {
+        Some(n) if random_median - n >= crate::probe::throttle::CONSTANT_DELAY_MS => n,
+        _ => fastest,
+    };
     // The server's own time, above the network's floor: what the relative floor scales with.
     let server_ms = (stats::median(&randoms).unwrap_or(0.0) - fastest).max(0.0);
     let times = |attempts: &[Attempt]| -> Vec<f64> {
@@ -275,6 +281,33 @@ mod tests {
 
     /// A sample: 24 random accounts in all-random waves, the control, and `admin` whose three
     /// attempts take `admin_ms` (each in a wave with three random accounts at `mates_ms`).
+    /// Every time of `d` later by `ms` (a fixed stall on every failure).
+    fn stalled(mut d: EnumData, ms: f64) -> EnumData {
+        for a in d
+            .random
+            .iter_mut()
+            .chain(d.sequence.iter_mut())
+            .chain(d.control.iter_mut())
+            .chain(d.candidates.iter_mut().flat_map(|(_, v)| v.iter_mut()))
+        {
+            a.ms += ms;
+        }
+        d
+    }
+
+    #[test]
+    fn under_a_fixed_stall_the_floor_scales_with_the_whole_wait() {
+        // 38 ms more for admin on top of a 500 ms stall every failure waits: 8 % of the
+        // server's time, under the relative floor (a stall to a minimum hides small work).
+        let d = stalled(sample(40.0, 2.2, [2.1, 2.2, 2.0]), 500.0);
+        assert!(!matches!(decide(&d, Some(1.0)), Decision::Differs(_)));
+        // Without a faster answer elsewhere, the stall reads as the network's: reported.
+        assert!(matches!(decide(&d, None), Decision::Differs(_)));
+        // No stall: the network floor changes nothing.
+        let d = sample(40.0, 2.2, [2.1, 2.2, 2.0]);
+        assert!(matches!(decide(&d, Some(1.0)), Decision::Differs(_)));
+    }
+
     fn sample(admin_ms: f64, mates_ms: f64, control_ms: [f64; 3]) -> EnumData {
         let mut d = EnumData::default();
         let mut wave = 0;

@@ -307,6 +307,15 @@ pub async fn confirm_post(
 
 /// Whether a first answer to wrong credentials can be the endpoint's rejection.
 fn rejection_candidate(a: &Attempt, malformed: &Attempt, s: &Surface) -> bool {
+    // A body sign-in answered with an HTTP authentication challenge sits behind the site's
+    // Basic or Digest space: the body's credentials were never checked.
+    if !matches!(s.kind, SurfaceKind::Basic | SurfaceKind::Digest)
+        && a.response
+            .as_ref()
+            .is_some_and(|r| crate::discover::sources::challenge::challenge_kind(r).is_some())
+    {
+        return false;
+    }
     let text = a.text();
     // Echoes masked: the same answer as the malformed request, whichever account was named.
     let same_as_malformed = malformed.status() == a.status()

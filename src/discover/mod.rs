@@ -129,6 +129,8 @@ impl Lead {
 
     fn priority(&self) -> u8 {
         match self {
+            // A door the catalog knows for a recognised product, however it was found first.
+            Lead::Known(s) if s.product.is_some() && s.source != SurfaceSource::User => 1,
             Lead::Known(s) => match s.source {
                 SurfaceSource::User => 0,
                 SurfaceSource::OpenApi | SurfaceSource::Catalog => 1,

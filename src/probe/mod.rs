@@ -147,6 +147,9 @@ pub struct Prober<'a> {
     pub flow_share: u32,
     /// The endpoint's usual rejection time in ms, measured before any volume probe.
     pub base_ms: Option<f64>,
+    /// What random accounts' rejections say of locks ("…or account is temporarily blocked"):
+    /// the endpoint's fixed words, not a warning about the account tried.
+    pub boilerplate: Vec<String>,
 }
 
 impl<'a> Prober<'a> {
@@ -159,7 +162,15 @@ impl<'a> Prober<'a> {
             leave_for_others: 0,
             flow_share: 0,
             base_ms: None,
+            boilerplate: Vec::new(),
         }
+    }
+
+    /// The first warning in `body` that is not the endpoint's fixed wording.
+    fn fresh_warning(&self, body: &str) -> Option<String> {
+        crate::analysis::classify::lock_warnings(body)
+            .into_iter()
+            .find(|w| !self.boilerplate.contains(w))
     }
 
     /// The identifier shape random accounts take on this surface.
@@ -208,9 +219,7 @@ impl<'a> Prober<'a> {
             .engine
             .get_following(&page, Some(&*client.jar), 3)
             .await?;
-        let warning = watch
-            .then(|| crate::analysis::classify::lock_warning(&resp.text()))
-            .flatten();
+        let warning = watch.then(|| self.fresh_warning(&resp.text())).flatten();
         let h = self
             .form_hidden_from(&resp, &final_url)
             .ok_or(ProbeError::FormGone)?;
@@ -319,15 +328,36 @@ impl<'a> Prober<'a> {
         }
         let a = self.send(client, req, account, &password, role).await?;
         if role == Role::Candidate {
-            if let Some(w) = a
-                .response
-                .as_ref()
-                .and_then(|r| crate::analysis::classify::lock_warning(&r.text()))
-            {
+            if let Some(w) = self.warning_after(client, &a).await {
                 self.scanner.warn(account, &w);
             }
         }
         Ok(a)
+    }
+
+    /// What the answer to a possibly-real account's attempt, or the page it redirects to (where
+    /// a sign-in flashes "2 attempts remaining" after its 302), says that counts attempts down
+    /// or warns of a lock. The redirect is followed with the client's cookies, as a browser
+    /// would, only for these accounts.
+    async fn warning_after(&self, client: &Client, a: &Attempt) -> Option<String> {
+        let resp = a.response.as_ref()?;
+        if let Some(w) = self.fresh_warning(&resp.text()) {
+            return Some(w);
+        }
+        if !(300..400).contains(&resp.status) {
+            return None;
+        }
+        let next = resp
+            .header("location")
+            .and_then(|l| self.surface.url.join(l).ok())
+            .filter(|u| self.scanner.engine.same_origin(u))?;
+        let (_, page) = self
+            .scanner
+            .engine
+            .get_following(&next, Some(&*client.jar), 2)
+            .await
+            .ok()?;
+        self.fresh_warning(&page.text())
     }
 
     /// A Digest `Authorization` for this attempt, fetching a challenge first when none is held.

@@ -216,6 +216,7 @@ struct EndpointRow<'a> {
     password_field: &'a str,
     source: &'static str,
     framework: &'static str,
+    product: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -365,6 +366,7 @@ impl<'a> Page<'a> {
                     password_field: e.password_field.as_deref().unwrap_or("–"),
                     source: e.source.as_str(),
                     framework: e.framework.display_name(),
+                    product: e.product.as_deref(),
                 })
                 .collect(),
             observations: report

@@ -360,7 +360,7 @@ pub fn render(report: &Report, color: bool) -> String {
             header_cell("Kind", color),
             header_cell("Fields", color),
             header_cell("Source", color),
-            header_cell("Framework", color),
+            header_cell("Product/framework", color),
         ]);
         for e in &report.endpoints {
             let fields = match (&e.username_field, &e.password_field) {
@@ -376,7 +376,10 @@ pub fn render(report: &Report, color: bool) -> String {
                 Cell::new(e.kind.as_str()),
                 Cell::new(fields),
                 Cell::new(e.source.as_str()),
-                Cell::new(e.framework.as_str()),
+                Cell::new(match &e.product {
+                    Some(p) => format!("{} ({})", clean(p, false), e.framework.as_str()),
+                    None => e.framework.as_str().to_string(),
+                }),
             ]);
         }
         for line in table.to_string().lines() {

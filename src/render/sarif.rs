@@ -143,6 +143,14 @@ fn result_json(
         serde_json::to_value(f.confidence).expect("confidence serialises"),
     );
     props.insert("remediation".into(), json!(f.remediation));
+    if let Some(product) = report
+        .endpoints
+        .iter()
+        .find(|e| e.label() == f.endpoint)
+        .and_then(|e| e.product.as_deref())
+    {
+        props.insert("product".into(), json!(product));
+    }
     if !f.details.is_empty() {
         props.insert("details".into(), Value::Object(f.details.clone()));
     }

@@ -1,7 +1,8 @@
 //! Product doors: the catalog's knowledge of where widely deployed products keep their
 //! sign-in, reset and registration doors. Products are recognised from the answers discovery
-//! already has; a product that only hints (one weak sign) gets its one probe, and a few
-//! high-value probes are asked without any hint (the catalog marks them `blind`). Only the
+//! already has; a product that only hints (one weak sign) gets its one probe, and when nothing
+//! was recognised a few high-value probes are asked without any hint (the catalog marks them
+//! `blind`). Only the
 //! doors of recognised products are then offered for confirmation, never one twice: a scan of
 //! an application the catalog does not know costs at most [`MAX_HINT_PROBES`] +
 //! [`crate::catalog::MAX_BLIND`] requests more.
@@ -167,7 +168,6 @@ impl Source for ProductDoors {
             .filter_map(|(u, r)| hold(&base, &u, None, r))
             .collect();
         let seen = sightings(products, &held);
-        let recognised = |i: usize| seen.iter().any(|s| s.product == i && s.recognised());
 
         // Probes: those of products that hinted, then the blind ones; each URL asked once,
         // and one already in the page cache costs nothing.
@@ -193,10 +193,10 @@ impl Source for ProductDoors {
                 asks.push(u);
             }
         }
-        for (i, p) in products.iter().enumerate() {
-            if recognised(i) {
-                continue;
-            }
+        // The blind probes are for a site whose product nothing named: a recognised product's
+        // doors get the budget instead.
+        let matched = seen.iter().any(Sighting::recognised);
+        for p in products.iter().filter(|_| !matched) {
             for probe in p.probes.iter().filter(|x| x.blind) {
                 let Some(u) = root_of(&base, &p.mounts[0])
                     .and_then(|r| r.join(probe.path.trim_start_matches('/')).ok())
@@ -206,7 +206,7 @@ impl Source for ProductDoors {
                 if asks.contains(&u) {
                     continue;
                 }
-                if !cx.has_fetched(&u) {
+                if !cx.has_fetched(&u) && p.builtin {
                     if blind >= crate::catalog::MAX_BLIND {
                         continue;
                     }
@@ -257,6 +257,11 @@ impl Source for ProductDoors {
                 framework: p.framework,
             };
             cx.scanner.progress.detail(&found.summary());
+            for a in &p.accounts {
+                if !cx.examples.contains(a) {
+                    cx.examples.push(a.clone());
+                }
+            }
             for door in &p.doors {
                 let Some(surface) = door_surface(p, door, &root) else {
                     continue;
