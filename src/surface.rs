@@ -311,6 +311,9 @@ impl Surface {
             },
             SurfaceKind::Json => {
                 let mut map = serde_json::Map::new();
+                for (k, v) in hidden {
+                    set_path(&mut map, k, v);
+                }
                 set_path(&mut map, &self.username_field, user);
                 self.json_request(map)
             }

@@ -137,14 +137,16 @@ fn describe(m: &Marker) -> String {
     format!("{} {what}", place_name(&m.place))
 }
 
+/// What one mount of a product gathered: the markers matched (as (probe or 0, index)), their
+/// weight, the version read, what was seen.
+type Tally = (BTreeSet<(usize, usize)>, u32, Option<String>, Vec<String>);
+
 /// Weigh every product against the answers: one sighting per (product, mount) with any
 /// weight, heaviest first.
 pub fn weigh(products: &[Product], answers: &[Answer<'_>]) -> Vec<Sighting> {
     let mut out = Vec::new();
     for (pi, p) in products.iter().enumerate() {
-        // (mount) → matched marker keys, weight, version, signs
-        let mut seen: BTreeMap<&str, (BTreeSet<(usize, usize)>, u32, Option<String>, Vec<String>)> =
-            BTreeMap::new();
+        let mut seen: BTreeMap<&str, Tally> = BTreeMap::new();
         for a in answers {
             let (mount, rel) = mount_of(p, &a.path);
             let asked_rel = a.asked.as_deref().and_then(|x| under(mount, x));
