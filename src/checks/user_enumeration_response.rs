@@ -143,6 +143,8 @@ impl Check for ResponseEnumeration {
 
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         let normalizer = ctx.prober.normalizer.clone();
+        let boilerplate = ctx.prober.boilerplate.clone();
+        let scanner = ctx.prober.scanner;
         let data = ctx.enumeration().await;
         let random_attempts: Vec<&Attempt> = EnumData::usable(&data.random)
             .into_iter()
@@ -191,6 +193,27 @@ impl Check for ResponseEnumeration {
                     .detail("feature", "lockout"),
                 );
             }
+        }
+        // A countdown or lock warning only a guessed account got ("2 more attempts
+        // remaining"): random accounts' fixed words are left out (the prober's boilerplate),
+        // so the site counted attempts for an account it knows.
+        for (account, what) in scanner.warnings() {
+            let Some(attempt) = data.candidate_attempts(&account).into_iter().last() else {
+                continue;
+            };
+            if boilerplate.contains(&what) || random_attempts.len() < 3 {
+                continue;
+            }
+            let control_ex = data.control.last().cloned();
+            return Verdict::Found(
+                FindingDraft::new(format!(
+                    "Account '{account}' was answered \"{what}\" after one failed attempt, while {} random non-existent accounts never were: the site counts attempts only for accounts it knows, which tells an attacker they exist (keyhole stopped trying '{account}' at once).",
+                    random_attempts.len()
+                ))
+                .evidence_from([attempt].into_iter().chain(control_ex.as_ref()))
+                .detail("accounts", vec![account.clone()])
+                .detail("feature", "countdown"),
+            );
         }
         let mut found = Vec::new();
         let mut undecided = 0;

@@ -81,7 +81,16 @@ pub struct Discovery {
 /// Name the product of an endpoint a recognised product owns (one of its doors, or under its
 /// root); its framework, when the product says and nothing else did.
 pub fn tag_product(products: &[sources::catalog::Recognised], s: &mut Surface) {
-    if s.product.is_some() {
+    if let Some(id) = &s.product {
+        if s.framework == Framework::Unknown {
+            if let Some(f) = products
+                .iter()
+                .find(|p| &p.id == id)
+                .and_then(|p| p.framework)
+            {
+                s.framework = f;
+            }
+        }
         return;
     }
     let by_door = products.iter().find(|p| {
