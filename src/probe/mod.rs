@@ -461,7 +461,10 @@ impl<'a> Prober<'a> {
     /// The further lanes of `client` that `n` requests sent together need (put them back in
     /// `client.lanes` afterwards, so their tokens are kept).
     fn take_lanes(&self, client: &mut Client, n: usize) -> Vec<Client> {
-        let own_jars = self.surface.kind == SurfaceKind::HtmlForm && self.surface.has_hidden;
+        // A token bound to a session needs a jar of its own per lane: a lane fetching its
+        // page would otherwise replace the session cookie another lane's token belongs to.
+        let own_jars = (self.surface.kind == SurfaceKind::HtmlForm && self.surface.has_hidden)
+            || self.surface.csrf.is_some();
         let mut extra = std::mem::take(&mut client.lanes);
         while extra.len() + 1 < n {
             extra.push(if own_jars {
