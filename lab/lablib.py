@@ -154,6 +154,9 @@ class Target:
     #: the catalog product the sign-in must carry (its endpoint's "product"), whose findings'
     #: remediation must name it (the product's own text, or its hardening guide)
     product: str | None = None
+    #: a path that must answer something other than 404 before the scan starts (an app whose
+    #: port opens before its routes are in place: JupyterHub's proxy before the Hub registers)
+    ready: str | None = None
     #: "plain" (no credentials) or "owned" (--username/--password-env: see owned_mode())
     mode: str = "plain"
     #: the targets/run-target name (NAME for both NAME and NAME@owned)
@@ -324,6 +327,7 @@ def _load_one(path: Path) -> list[Target]:
             may=list(t.get("may", [])),
             observe=t.get("observe"),
             product=t.get("product"),
+            ready=t.get("ready"),
             endpoint_alt=list(t.get("endpoint_alt", [])),
             start_timeout=float(t.get("start_timeout", START_TIMEOUT)),
             tier=t.get("tier", "ci"),
@@ -731,6 +735,30 @@ def wait_port(port: int, timeout: float = 10.0) -> None:
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
+def wait_route(url: str, timeout: float) -> None:
+    """Wait until GET url answers anything but 404 (redirects not followed)."""
+    import urllib.error
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            opener.open(url, timeout=2).close()
+            return
+        except urllib.error.HTTPError as e:
+            if e.code != 404:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} still answers 404 after {timeout:.0f} s")
+
+
 def start_proxy(target_port: int, rtt_ms: float, jitter_ms: float = 0) -> tuple[subprocess.Popen, int]:
     """Start bench/latency_proxy.py in front of 127.0.0.1:target_port; returns it and its port."""
     port = free_port()
@@ -752,6 +780,11 @@ def scan(target: Target, keyhole: Path = KEYHOLE, extra_args: list[str] | None =
         except RuntimeError as e:
             return Result(target, False, target.expected, [], [f"start: {e}"], [], 0.0, None)
         url, proxy = rt.url, None
+        if target.ready:
+            try:
+                wait_route(url + target.ready, target.start_timeout)
+            except RuntimeError as e:
+                return Result(target, False, target.expected, [], [f"start: {e}"], [], 0.0, None)
         if rtt_ms > 0:
             proxy, port = start_proxy(rt.port, rtt_ms, jitter_ms)
             url = f"http://127.0.0.1:{port}"

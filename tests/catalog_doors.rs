@@ -268,7 +268,8 @@ async fn a_site_the_catalog_does_not_know_costs_few_requests_more() {
         .filter(|p| !keyhole::discover::WELL_KNOWN_PATHS.contains(&p.as_str()))
         .collect();
     assert!(
-        asked.len() <= keyhole::catalog::MAX_BLIND + 4,
+        asked.len()
+            <= keyhole::catalog::MAX_BLIND + keyhole::discover::sources::catalog::MAX_HINT_PROBES,
         "{} catalog probes: {asked:?}",
         asked.len()
     );

@@ -22,7 +22,7 @@ mod embedded {
 }
 
 /// Most blind probes (asked on every scan, without a hint) the built-in catalog may hold.
-pub const MAX_BLIND: usize = 6;
+pub const MAX_BLIND: usize = 8;
 /// Most entries read from a user's folder.
 const MAX_USER_ENTRIES: usize = 2000;
 /// Largest entry file read.

@@ -22,7 +22,7 @@ use crate::report::{Flow, Framework, SurfaceSource};
 use crate::surface::{Identifier, Surface};
 
 /// Most probes asked because a product hinted.
-pub const MAX_HINT_PROBES: usize = 4;
+pub const MAX_HINT_PROBES: usize = 2;
 /// Most products whose doors are offered in one scan.
 pub const MAX_PRODUCTS: usize = 2;
 
