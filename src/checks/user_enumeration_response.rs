@@ -198,7 +198,7 @@ impl Check for ResponseEnumeration {
         // remaining"): random accounts' fixed words are left out (the prober's boilerplate),
         // so the site counted attempts for an account it knows.
         for (account, what) in scanner.warnings() {
-            let Some(attempt) = data.candidate_attempts(&account).into_iter().last() else {
+            let Some(attempt) = data.candidate_attempts(&account).iter().last() else {
                 continue;
             };
             if boilerplate.contains(&what) || random_attempts.len() < 3 {

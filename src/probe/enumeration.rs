@@ -373,9 +373,11 @@ impl Prober<'_> {
         let control_name = match self.identifier() {
             crate::surface::Identifier::Email {
                 domain: crate::surface::NO_MAIL_DOMAIN,
-            } => self.scanner.random_account(crate::surface::Identifier::Email {
-                domain: crate::surface::FALLBACK_DOMAIN,
-            }),
+            } => self
+                .scanner
+                .random_account(crate::surface::Identifier::Email {
+                    domain: crate::surface::FALLBACK_DOMAIN,
+                }),
             id => self.scanner.random_account(id),
         };
         let (kept, withheld): (Vec<String>, Vec<String>) =

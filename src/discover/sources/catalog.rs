@@ -193,10 +193,10 @@ impl Source for ProductDoors {
                 asks.push(u);
             }
         }
-        // The blind probes are for a site whose product nothing named: a recognised product's
-        // doors get the budget instead.
-        let matched = seen.iter().any(Sighting::recognised);
-        for p in products.iter().filter(|_| !matched) {
+        // The blind probes are for a site where nothing was found yet: no product recognised
+        // (its doors get the budget instead) and no sign-in lead (the checks get it).
+        let blind_wanted = !seen.iter().any(Sighting::recognised) && cx.leads.is_empty();
+        for p in products.iter().filter(|_| blind_wanted) {
             for probe in p.probes.iter().filter(|x| x.blind) {
                 let Some(u) = root_of(&base, &p.mounts[0])
                     .and_then(|r| r.join(probe.path.trim_start_matches('/')).ok())
