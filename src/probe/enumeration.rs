@@ -366,20 +366,7 @@ impl Prober<'_> {
         reserve: u32,
     ) -> EnumData {
         let owned = self.scanner.cfg.username.clone();
-        // The A/A control is a random account in the guesses' shape: e-mail guesses are at
-        // real domains (example.com, the target's), so when random accounts are at a reserved
-        // one the control is at example.com. A validator that answers reserved domains before
-        // any account lookup (no hash) then shows in the control, not as a leak.
-        let control_name = match self.identifier() {
-            crate::surface::Identifier::Email {
-                domain: crate::surface::NO_MAIL_DOMAIN,
-            } => self
-                .scanner
-                .random_account(crate::surface::Identifier::Email {
-                    domain: crate::surface::FALLBACK_DOMAIN,
-                }),
-            id => self.scanner.random_account(id),
-        };
+        let control_name = self.scanner.random_account(self.identifier());
         let (kept, withheld): (Vec<String>, Vec<String>) =
             candidates.iter().cloned().partition(|c| {
                 owned.as_deref() == Some(c.as_str()) || !self.scanner.withheld_by_earlier_scans(c)
