@@ -48,6 +48,7 @@ CATALOG = (
     "auth.user-enumeration.registration",
     "rate-limit.reset-missing",
     "auth.lockout-denial",
+    "rate-limit.batched-attempts",
 )
 
 #: The `flow` values of report endpoints (SPEC "Account flows beyond sign-in").
@@ -154,6 +155,9 @@ class Target:
     #: the catalog product the sign-in must carry (its endpoint's "product"), whose findings'
     #: remediation must name it (the product's own text, or its hardening guide)
     product: str | None = None
+    #: (GraphQL) the sign-in mutation: the endpoint must be listed with kind "graphql" and
+    #: this operation
+    operation: str | None = None
     #: a path that must answer something other than 404 before the scan starts (an app whose
     #: port opens before its routes are in place: JupyterHub's proxy before the Hub registers)
     ready: str | None = None
@@ -266,7 +270,7 @@ _ENDPOINT = re.compile(r"^[A-Za-z]+ /\S*$")
 
 
 def _flow(path: Path, name: str, where: str, d: dict, owned: bool) -> Flow:
-    unknown = set(d) - {"flow", "endpoint", "must", "may", "endpoint_alt", "incomplete", "optional"}
+    unknown = set(d) - {"flow", "endpoint", "must", "may", "endpoint_alt", "incomplete", "optional", "operation"}
     if unknown:
         raise ValueError(f"{path}: target {name}: {where}: unknown keys {sorted(unknown)}")
     fl = Flow(
@@ -327,6 +331,7 @@ def _load_one(path: Path) -> list[Target]:
             may=list(t.get("may", [])),
             observe=t.get("observe"),
             product=t.get("product"),
+            operation=t.get("operation"),
             ready=t.get("ready"),
             endpoint_alt=list(t.get("endpoint_alt", [])),
             start_timeout=float(t.get("start_timeout", START_TIMEOUT)),
@@ -707,6 +712,15 @@ def grade(target: Target, report: dict) -> tuple[list[str], list[str], list[str]
             rem = f.get("remediation", "")
             if f"({target.product})" not in rem and "own hardening guide" not in rem:
                 problems.append(f"remediation of {f.get('id')} does not name {target.product}")
+    if target.operation and want_endpoint is not None and want_endpoint in signins:
+        ops = [
+            (e.get("kind"), e.get("operation"))
+            for e in report.get("endpoints", [])
+            if (e.get("flow") or SIGN_IN) == SIGN_IN
+            and f"{e.get('method', '?').upper()} {path_of(e.get('url', ''))}" == want_endpoint
+        ]
+        if ("graphql", target.operation) not in ops:
+            problems.append(f"endpoint {want_endpoint} is not listed as GraphQL operation {target.operation!r} (listed: {ops})")
     if target.observe:
         obs = [o.get("summary", "") + " " + o.get("kind", "") for o in report.get("observations", [])]
         if not any(re.search(target.observe, o, re.I) for o in obs):

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod discover;
 pub mod exit;
 pub mod fleet;
+pub mod graphql;
 pub mod history;
 pub mod http;
 pub mod pipeline;

@@ -148,6 +148,9 @@ pub struct Surface {
     /// How a failed attempt usually answers here, when known beforehand (a catalog door's
     /// `rejection`): a prior only, for an answer that would otherwise read as a throttle.
     pub prior: Option<Prior>,
+    /// For a GraphQL sign-in: the mutation an attempt calls (the fields are argument paths
+    /// below it, `tokenAuth.username`).
+    pub graphql: Option<Box<crate::graphql::Operation>>,
 }
 
 /// A known rejection: its status and words (in the body or the redirect's location).
@@ -241,6 +244,9 @@ impl Surface {
 
     /// The attempt request for `user` / `pass`; `hidden` are the form's current hidden fields.
     pub fn attempt_request(&self, user: &str, pass: &str, hidden: &[(String, String)]) -> Request {
+        if let Some(op) = &self.graphql {
+            return self.graphql_request(op, Some(user), Some(pass));
+        }
         if self.flow != Flow::SignIn {
             return self.flow_request(user, hidden);
         }
@@ -264,7 +270,10 @@ impl Surface {
                 set_path(&mut map, &self.password_field, pass);
                 self.json_request(map)
             }
-            SurfaceKind::Form | SurfaceKind::HtmlForm | SurfaceKind::OAuth2Password => {
+            SurfaceKind::Form
+            | SurfaceKind::HtmlForm
+            | SurfaceKind::OAuth2Password
+            | SurfaceKind::Graphql => {
                 let mut pairs: Vec<(String, String)> = hidden.to_vec();
                 pairs.extend(self.extra.iter().cloned());
                 pairs.push((self.username_field.clone(), user.to_string()));
@@ -272,6 +281,43 @@ impl Surface {
                 self.form_request(&pairs)
             }
         }
+    }
+
+    /// The GraphQL arguments of one call: the identifier, and the password where the call
+    /// takes one. A sign-in gets `pass`; a reset none; a registration probe an empty new
+    /// password (and, where it asks for the new password twice, two that differ), so that
+    /// it can never complete.
+    pub fn graphql_args(
+        &self,
+        op: &crate::graphql::Operation,
+        user: Option<&str>,
+        pass: Option<&str>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::Value;
+        let mut fields: Vec<(&str, Value)> = Vec::new();
+        if let Some(u) = user {
+            fields.push((&self.username_field, Value::from(u)));
+        }
+        match (self.flow, pass) {
+            (Flow::SignIn, Some(p)) => fields.push((&self.password_field, Value::from(p))),
+            (Flow::Registration, _) if !self.password_field.is_empty() => {
+                fields.push((&self.password_field, Value::from("")));
+                for (k, _) in &self.extra {
+                    fields.push((k, Value::from("x")));
+                }
+            }
+            _ => {}
+        }
+        op.args(&fields)
+    }
+
+    fn graphql_request(
+        &self,
+        op: &crate::graphql::Operation,
+        user: Option<&str>,
+        pass: Option<&str>,
+    ) -> Request {
+        op.request(&self.url, &self.graphql_args(op, user, pass), &self.headers)
     }
 
     /// The request of a reset or registration probe for `user`. It never carries a password: a
@@ -302,6 +348,9 @@ impl Surface {
 
     /// A request the endpoint cannot take as a sign-in: the password field left out.
     pub fn malformed_request(&self, user: &str, hidden: &[(String, String)]) -> Request {
+        if let Some(op) = &self.graphql {
+            return self.graphql_request(op, Some(user), None);
+        }
         match self.kind {
             SurfaceKind::Basic | SurfaceKind::Digest => Request {
                 method: self.method.clone(),
@@ -338,6 +387,7 @@ impl Surface {
             framework: self.framework,
             flow: self.flow,
             product: self.product.clone(),
+            operation: self.graphql.as_ref().map(|o| o.field.clone()),
         }
     }
 }
@@ -398,6 +448,7 @@ mod tests {
             headers: Vec::new(),
             csrf: None,
             prior: None,
+            graphql: None,
             method: "POST".into(),
             url: Url::parse("http://127.0.0.1:5000/login").unwrap(),
             kind,

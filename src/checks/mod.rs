@@ -5,6 +5,7 @@
 //! the order the registry asks: debug probes first (a few malformed requests), then the
 //! enumeration sample (before any volume probe can trip a limit), then the volume probes.
 
+mod batched_attempts;
 mod debug_exposure;
 mod ip_header_bypass;
 mod lockout_denial;
@@ -109,6 +110,7 @@ pub fn registry() -> Vec<Box<dyn Check>> {
         Box::new(spraying_unthrottled::SprayingUnthrottled),
         Box::new(no_retry_after::NoRetryAfter),
         Box::new(ip_header_bypass::IpHeaderBypass),
+        Box::new(batched_attempts::BatchedAttempts),
         Box::new(lockout_denial::LockoutDenial),
         Box::new(user_enumeration_reset::ResetEnumeration),
         Box::new(reset_missing::ResetMissing),

@@ -183,6 +183,7 @@ pub async fn confirm_post(
         headers: Vec::new(),
         csrf: None,
         prior: None,
+        graphql: None,
         method: "POST".into(),
         url: url.clone(),
         kind: SurfaceKind::Json,
@@ -267,6 +268,7 @@ pub async fn confirm_post(
             headers: Vec::new(),
             csrf: None,
             prior: None,
+            graphql: None,
             kind,
             username_field: ufield.clone(),
             password_field: pass_field.clone(),
@@ -367,10 +369,13 @@ fn speaks_of_permission(text: &str) -> bool {
 fn declared(s: &Surface) -> bool {
     matches!(
         s.source,
-        SurfaceSource::Html | SurfaceSource::OpenApi | SurfaceSource::Catalog
+        SurfaceSource::Html
+            | SurfaceSource::OpenApi
+            | SurfaceSource::Catalog
+            | SurfaceSource::Graphql
     ) || matches!(
         s.kind,
-        SurfaceKind::HtmlForm | SurfaceKind::Basic | SurfaceKind::Digest
+        SurfaceKind::HtmlForm | SurfaceKind::Basic | SurfaceKind::Digest | SurfaceKind::Graphql
     )
 }
 

@@ -142,7 +142,7 @@ impl Lead {
             Lead::Known(s) if s.product.is_some() && s.source != SurfaceSource::User => 1,
             Lead::Known(s) => match s.source {
                 SurfaceSource::User => 0,
-                SurfaceSource::OpenApi | SurfaceSource::Catalog => 1,
+                SurfaceSource::OpenApi | SurfaceSource::Catalog | SurfaceSource::Graphql => 1,
                 SurfaceSource::Html | SurfaceSource::WellKnownPath => 2,
                 SurfaceSource::Challenge => 3,
                 SurfaceSource::Javascript => 4,

@@ -1,6 +1,7 @@
 //! Probing a confirmed sign-in surface: one credential attempt at a time, through the engine, with
 //! the account-safety ledger, fresh form tokens, classification and normalisation.
 
+pub mod batch;
 pub mod change;
 pub mod digest;
 pub mod enumeration;
@@ -505,6 +506,30 @@ impl<'a> Prober<'a> {
         Ok(self.send(client, req, &user, "", Role::Random).await?)
     }
 
+    /// The class of an answer on this surface: by the learned model, and on a GraphQL surface
+    /// by what the answer says of the call too (a 200 with an error on it is a rejection, a
+    /// validation error is a malformed request, a payload nothing marks as failed a success).
+    pub fn judge(&self, resp: &Response) -> Class {
+        let class = classify(resp, self.model.as_ref());
+        let Some(op) = &self.surface.graphql else {
+            return class;
+        };
+        if class.is_throttled() {
+            return class;
+        }
+        let outcome = serde_json::from_slice::<serde_json::Value>(&resp.body)
+            .ok()
+            .and_then(|v| crate::graphql::outcome(&v, &op.field));
+        match (outcome, class) {
+            (Some(crate::graphql::Outcome::Invalid), _) => Class::Malformed,
+            (Some(crate::graphql::Outcome::Failure), Class::Accepted | Class::Other) => {
+                Class::Rejected
+            }
+            (Some(crate::graphql::Outcome::Success), _) => Class::Accepted,
+            _ => class,
+        }
+    }
+
     async fn send(
         &self,
         client: &mut Client,
@@ -515,6 +540,10 @@ impl<'a> Prober<'a> {
     ) -> Result<Attempt, HttpError> {
         match self.scanner.engine.send(&req, Some(&*client.jar)).await {
             Ok(mut resp) => {
+                // A GraphQL answer is read as the call's view (no positions, no alias).
+                if let Some(op) = &self.surface.graphql {
+                    resp = crate::graphql::single_view(&resp, &op.field);
+                }
                 if self.surface.kind == SurfaceKind::HtmlForm && self.surface.has_hidden {
                     client.hidden = self.form_hidden_from(&resp, &req.url);
                     // A reset or sign-up page that answers without its form (a redirect to a
@@ -534,7 +563,7 @@ impl<'a> Prober<'a> {
                         client.digest = Some((ch, 0));
                     }
                 }
-                let class = classify(&resp, self.model.as_ref());
+                let class = self.judge(&resp);
                 // A large page was read whole for its form; an attempt keeps less of it.
                 resp.shrink(crate::http::ATTEMPT_KEEP);
                 let norm = self

@@ -280,6 +280,7 @@ pub(crate) mod testdata {
                 source: SurfaceSource::WellKnownPath,
                 framework: Framework::Flask,
                 flow: crate::report::Flow::SignIn,
+                operation: None,
             }],
             findings,
             observations: vec![Observation {

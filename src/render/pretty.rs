@@ -606,6 +606,7 @@ mod tests {
                 source: SurfaceSource::OpenApi,
                 framework: Framework::Unknown,
                 flow: crate::report::Flow::SignIn,
+                operation: None,
             }],
             // Deliberately out of severity order.
             findings: vec![

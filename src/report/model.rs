@@ -79,6 +79,9 @@ pub enum SurfaceKind {
     Basic,
     #[serde(rename = "digest")]
     Digest,
+    /// (v3) A GraphQL mutation.
+    #[serde(rename = "graphql")]
+    Graphql,
 }
 
 impl SurfaceKind {
@@ -90,6 +93,7 @@ impl SurfaceKind {
             SurfaceKind::OAuth2Password => "oauth2-password",
             SurfaceKind::Basic => "basic",
             SurfaceKind::Digest => "digest",
+            SurfaceKind::Graphql => "graphql",
         }
     }
 }
@@ -112,6 +116,9 @@ pub enum SurfaceSource {
     /// (v3) A door the product catalog knows for a recognised product.
     #[serde(rename = "catalog")]
     Catalog,
+    /// (v3) A GraphQL endpoint's schema (introspection or its validation errors).
+    #[serde(rename = "graphql")]
+    Graphql,
 }
 
 impl SurfaceSource {
@@ -124,6 +131,7 @@ impl SurfaceSource {
             SurfaceSource::Challenge => "challenge",
             SurfaceSource::User => "user",
             SurfaceSource::Catalog => "catalog",
+            SurfaceSource::Graphql => "graphql",
         }
     }
 }
@@ -286,6 +294,9 @@ pub struct EndpointReport {
     /// (v3) The product the catalog recognised the endpoint as (`wordpress`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
+    /// (v3) The GraphQL mutation a `graphql` endpoint calls (`tokenAuth`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
 }
 
 impl Report {

@@ -147,6 +147,7 @@ fn door_surface(p: &Product, door: &Door, root: &Url) -> Option<Surface> {
         headers: door.headers.clone(),
         csrf: door.csrf.clone(),
         prior: door.rejection.clone(),
+        graphql: None,
     })
 }
 

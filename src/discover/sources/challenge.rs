@@ -56,6 +56,7 @@ pub fn challenge_surface(url: &Url, kind: SurfaceKind, source: SurfaceSource) ->
         headers: Vec::new(),
         csrf: None,
         prior: None,
+        graphql: None,
         method: "GET".into(),
         url: url.clone(),
         kind,

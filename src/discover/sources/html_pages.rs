@@ -56,6 +56,7 @@ pub fn read(cx: &mut Discovering<'_>, url: &Url, resp: &Response, source: Surfac
             headers: Vec::new(),
             csrf: None,
             prior: None,
+            graphql: None,
             method: "POST".into(),
             url: f.action.clone(),
             kind: SurfaceKind::HtmlForm,

@@ -8,6 +8,7 @@ pub mod browse;
 pub mod catalog;
 pub mod challenge;
 pub mod flow_paths;
+pub mod graphql;
 pub mod html_pages;
 pub mod javascript;
 pub mod openapi_docs;
@@ -38,6 +39,7 @@ pub fn registry() -> Vec<Box<dyn Source>> {
         Box::new(browse::Browse),
         Box::new(catalog::ProductDoors),
         Box::new(javascript::ScriptBundles),
+        Box::new(graphql::GraphqlEndpoints),
         Box::new(challenge::ProtectionSpaces),
         Box::new(post_probe::PostProbe),
         Box::new(flow_paths::FlowPaths),

@@ -80,6 +80,7 @@ fn read_document(cx: &mut Discovering<'_>, url: &url::Url, resp: &crate::http::R
             headers: Vec::new(),
             csrf: None,
             prior: None,
+            graphql: None,
             method: op.method.clone(),
             url: op.url.clone(),
             kind,
