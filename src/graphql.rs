@@ -312,6 +312,19 @@ fn with_body(resp: &Response, body: &Value) -> Response {
     }
 }
 
+/// `resp` (a view) with every error's `extensions` left out; None when there are none.
+pub fn without_extensions(resp: &Response) -> Option<Response> {
+    let mut v: Value = serde_json::from_slice(&resp.body).ok()?;
+    let errors = v.get_mut("errors")?.as_array_mut()?;
+    let mut any = false;
+    for e in errors {
+        if let Value::Object(m) = e {
+            any |= m.remove("extensions").is_some();
+        }
+    }
+    any.then(|| with_body(resp, &v))
+}
+
 /// The answer to a single call, seen as that call's view (unchanged when not GraphQL).
 pub fn single_view(resp: &Response, field: &str) -> Response {
     match serde_json::from_slice::<Value>(&resp.body)

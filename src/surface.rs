@@ -381,8 +381,10 @@ impl Surface {
             url: self.url.to_string(),
             kind: self.kind,
             username_field: fields.then(|| self.username_field.clone()),
-            password_field: (fields && self.flow != Flow::PasswordReset)
-                .then(|| self.password_field.clone()),
+            password_field: (fields
+                && self.flow != Flow::PasswordReset
+                && !self.password_field.is_empty())
+            .then(|| self.password_field.clone()),
             source: self.source,
             framework: self.framework,
             flow: self.flow,

@@ -64,9 +64,13 @@ pub struct RawEntry {
     pub mounts: Vec<String>,
     #[serde(default)]
     pub accounts: Vec<String>,
+    /// GraphQL endpoints under the mount (`/graphql/system`), asked before the well-known ones.
+    #[serde(default)]
+    pub graphql: Vec<String>,
     pub marker: Vec<RawMarker>,
     #[serde(default)]
     pub probe: Vec<RawProbe>,
+    #[serde(default)]
     pub door: Vec<RawDoor>,
     pub remediation: BTreeMap<String, String>,
     #[serde(default)]
@@ -210,6 +214,8 @@ pub struct Product {
     /// Account names the product creates by default (never a password): first among the
     /// enumeration checks' candidates.
     pub accounts: Vec<String>,
+    /// GraphQL endpoints under the mount, without the leading "/" (`graphql/system`).
+    pub graphql: Vec<String>,
     pub markers: Vec<Marker>,
     pub probes: Vec<Probe>,
     pub doors: Vec<Door>,
@@ -542,6 +548,9 @@ impl RawEntry {
         {
             return Err(problem("accounts", format!("{a:?} is not an account name")));
         }
+        for (i, g) in self.graphql.iter().enumerate() {
+            check_path(&format!("graphql[{i}]"), g)?;
+        }
         if self.marker.is_empty() {
             return Err(problem(
                 "marker",
@@ -575,8 +584,8 @@ impl RawEntry {
                 markers: ms,
             });
         }
-        if self.door.is_empty() {
-            return Err(problem("door", "at least one door"));
+        if self.door.is_empty() && self.graphql.is_empty() {
+            return Err(problem("door", "at least one door (or a graphql endpoint)"));
         }
         let doors = self
             .door
@@ -584,7 +593,7 @@ impl RawEntry {
             .enumerate()
             .map(|(i, d)| door(&format!("door[{i}]"), d))
             .collect::<Result<Vec<_>, _>>()?;
-        if !doors.iter().any(|d| d.flow == Flow::SignIn) {
+        if !doors.iter().any(|d| d.flow == Flow::SignIn) && self.graphql.is_empty() {
             return Err(problem("door", "at least one sign-in door"));
         }
         for (k, v) in &self.remediation {
@@ -625,6 +634,11 @@ impl RawEntry {
             sources: self.sources,
             mounts,
             accounts: self.accounts,
+            graphql: self
+                .graphql
+                .iter()
+                .map(|g| g.trim_start_matches('/').to_string())
+                .collect(),
             markers,
             probes,
             doors,

@@ -26,6 +26,7 @@ static SIGNATURES: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
         ("ASP.NET error page", r"Server Error in '/' Application|DeveloperExceptionPage|at Microsoft\.AspNetCore\."),
         ("PHP error with file and line", r"(Fatal error|Warning|Parse error)</b>:.{0,300} on line <b>\d+</b>|Stack trace:\s*#0 /"),
         ("Go panic trace", r"goroutine \d+ \[running\]"),
+        ("GraphQL error with a stack trace", r#"(?i)"(stacktrace|stack)"\s*:\s*\[[^\]]{0,4000}?\bat [^"]{0,300}:\d+:\d+"#),
     ]
     .into_iter()
     .filter_map(|(n, p)| Regex::new(p).ok().map(|r| (n, r)))

@@ -93,6 +93,8 @@ pub struct Discovering<'a> {
     /// Redirects met on the way to pages (their headers and cookies name products too).
     hops: Vec<(Url, Rc<Response>)>,
     /// Products the catalog recognised, most certain first.
+    /// GraphQL endpoints the scripts name (`"/graphql/system"`).
+    pub graphql_named: Vec<Url>,
     pub products: Vec<super::sources::catalog::Recognised>,
 }
 
@@ -129,6 +131,7 @@ impl<'a> Discovering<'a> {
             browse: Vec::new(),
             depth: 0,
             hops: Vec::new(),
+            graphql_named: Vec::new(),
             products: Vec::new(),
         }
     }

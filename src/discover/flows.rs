@@ -420,6 +420,17 @@ static MISSING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| 
 pub async fn confirm(scanner: &Scanner, lead: FlowLead, fw: Framework) -> FlowOutcome {
     let mut surface = lead.surface;
     surface.framework = fw;
+    // A GraphQL registration whose password is optional (an account can be made without one,
+    // to be verified by mail) has no probe that is sure to fail: none is sent.
+    if surface.flow == Flow::Registration
+        && surface.graphql.is_some()
+        && surface.password_field.is_empty()
+    {
+        return FlowOutcome::NoSafeProbe(
+            Box::new(surface),
+            "the mutation takes no required password, so any probe could create the account".into(),
+        );
+    }
     let mut client = Client::new();
     // An undeclared route: its answer to an empty body names the field it wants.
     let mut route_missing = false;

@@ -21,7 +21,7 @@ use crate::analysis::classify::ResponseModel;
 use crate::analysis::normalize::Normalizer;
 use crate::http::HttpError;
 use crate::probe::Attempt;
-use crate::report::{Framework, SurfaceSource};
+use crate::report::{Framework, SurfaceKind, SurfaceSource};
 use crate::scan::Scanner;
 use crate::surface::Surface;
 pub use confirm::field_hints;
@@ -138,19 +138,23 @@ impl Lead {
 
     fn priority(&self) -> u8 {
         match self {
+            // A GraphQL sign-in, where one request can carry many guesses, before the REST doors.
+            Lead::Known(s) if s.kind == SurfaceKind::Graphql && s.source != SurfaceSource::User => {
+                1
+            }
             // A door the catalog knows for a recognised product, however it was found first.
-            Lead::Known(s) if s.product.is_some() && s.source != SurfaceSource::User => 1,
+            Lead::Known(s) if s.product.is_some() && s.source != SurfaceSource::User => 2,
             Lead::Known(s) => match s.source {
                 SurfaceSource::User => 0,
-                SurfaceSource::OpenApi | SurfaceSource::Catalog | SurfaceSource::Graphql => 1,
-                SurfaceSource::Html | SurfaceSource::WellKnownPath => 2,
-                SurfaceSource::Challenge => 3,
-                SurfaceSource::Javascript => 4,
+                SurfaceSource::OpenApi | SurfaceSource::Catalog | SurfaceSource::Graphql => 2,
+                SurfaceSource::Html | SurfaceSource::WellKnownPath => 3,
+                SurfaceSource::Challenge => 4,
+                SurfaceSource::Javascript => 5,
             },
             Lead::Post { source, .. } => match source {
                 SurfaceSource::User => 0,
-                SurfaceSource::Javascript => 3,
-                _ => 4,
+                SurfaceSource::Javascript => 4,
+                _ => 5,
             },
         }
     }
@@ -242,7 +246,13 @@ async fn confirm_flows(
             .filter(|l| l.surface.flow == flow)
             .cloned()
             .collect();
-        mine.sort_by_key(|l| (!l.declared, l.surface.source != SurfaceSource::OpenApi));
+        mine.sort_by_key(|l| {
+            (
+                !l.declared,
+                l.surface.kind != SurfaceKind::Graphql,
+                l.surface.source != SurfaceSource::OpenApi,
+            )
+        });
         let mut out = FlowsFound::default();
         let off = match flow {
             Flow::PasswordReset => skip.reset,

@@ -510,10 +510,17 @@ impl<'a> Prober<'a> {
     /// by what the answer says of the call too (a 200 with an error on it is a rejection, a
     /// validation error is a malformed request, a payload nothing marks as failed a success).
     pub fn judge(&self, resp: &Response) -> Class {
-        let class = classify(resp, self.model.as_ref());
+        let mut class = classify(resp, self.model.as_ref());
         let Some(op) = &self.surface.graphql else {
             return class;
         };
+        // Throttle words in an error's extensions (a stack trace through a rate-limit
+        // middleware's file) are not what the answer says: the messages and payload decide.
+        if class == Class::Throttled(ThrottleKind::LockoutText) {
+            if let Some(bare) = crate::graphql::without_extensions(resp) {
+                class = classify(&bare, self.model.as_ref());
+            }
+        }
         if class.is_throttled() {
             return class;
         }

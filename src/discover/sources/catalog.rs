@@ -39,6 +39,8 @@ pub struct Recognised {
     /// Its doors here, with their flows (queries dropped).
     pub doors: Vec<(Flow, Url)>,
     pub framework: Option<Framework>,
+    /// Its GraphQL endpoints here.
+    pub graphql: Vec<Url>,
 }
 
 impl Recognised {
@@ -256,6 +258,7 @@ impl Source for ProductDoors {
                 signs: s.signs.clone(),
                 doors: Vec::new(),
                 framework: p.framework,
+                graphql: p.graphql.iter().filter_map(|g| root.join(g).ok()).collect(),
             };
             cx.scanner.progress.detail(&found.summary());
             for a in &p.accounts {
@@ -353,6 +356,7 @@ mod tests {
             signs: vec![],
             doors: vec![(Flow::SignIn, Url::parse("http://h/api/login").unwrap())],
             framework: None,
+            graphql: Vec::new(),
         };
         assert!(r.owns(&Url::parse("http://h/demo/index.php?x=1").unwrap()));
         assert!(r.owns(&Url::parse("http://h/api/login?next=/").unwrap()));

@@ -46,6 +46,18 @@ static NAMED: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid regex")
 });
 
+/// The GraphQL paths a page or script names.
+pub fn named_paths(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in NAMED.captures_iter(text).take(64) {
+        let p = c[1].to_string();
+        if !p.ends_with(".js") && !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
 pub struct GraphqlEndpoints;
 
 #[async_trait(?Send)]
@@ -55,16 +67,19 @@ impl Source for GraphqlEndpoints {
     }
 
     async fn run(&self, cx: &mut Discovering<'_>) {
-        let mut candidates: Vec<Url> = Vec::new();
+        // Named by scripts first (their longest, most specific paths first), then by pages.
+        let mut candidates: Vec<Url> = cx.products.iter().flat_map(|p| p.graphql.clone()).collect();
+        let mut scripts = cx.graphql_named.clone();
+        scripts.sort_by_key(|u| std::cmp::Reverse(u.path().len()));
+        candidates.extend(scripts);
         let mut named = 0;
         for (_, resp) in cx.answers() {
             let text = resp.text();
-            for c in NAMED.captures_iter(&text) {
-                let Some(m) = c.get(1) else { continue };
-                let p = m.as_str();
-                if p.ends_with(".js") || named >= MAX_NAMED {
+            for p in named_paths(&text) {
+                if named >= MAX_NAMED {
                     continue;
                 }
+                let p = p.as_str();
                 let url = if p.starts_with("http") {
                     Url::parse(p).ok()
                 } else {
@@ -86,14 +101,20 @@ impl Source for GraphqlEndpoints {
             }
         }
         let mut found = 0;
+        let mut seen: Vec<Url> = Vec::new();
         for url in candidates {
             if found >= MAX_ENDPOINTS || cx.exhausted {
                 break;
             }
             // `/graphql` and `/graphql/` are one endpoint once either answered.
+            let same = |u: &Url| u.path().trim_end_matches('/') == url.path().trim_end_matches('/');
+            if seen.iter().any(same) {
+                continue;
+            }
             let Some(endpoint) = answers_graphql(cx, &url).await else {
                 continue;
             };
+            seen.push(endpoint.url.clone());
             found += 1;
             cx.scanner.progress.detail(&format!(
                 "GraphQL endpoint {}{}",
@@ -154,7 +175,7 @@ async fn answers_graphql(cx: &mut Discovering<'_>, url: &Url) -> Option<Endpoint
             .await
             .ok()??;
         cx.fp.add(&resp);
-        if json_of(&resp).is_some_and(|v| is_answer(&v)) {
+        if json_of(&resp).is_some_and(|v| speaks_graphql(resp.status, &v)) {
             return Some(e);
         }
         let csrf = resp.status == 403 && crate::analysis::classify::has_csrf_text(&resp.text());
@@ -175,6 +196,27 @@ async fn answers_graphql(cx: &mut Discovering<'_>, url: &Url) -> Option<Endpoint
         ];
     }
     None
+}
+
+/// Whether an answer to `query { __typename }` comes from GraphQL: the type name itself, or
+/// errors about the query (not a route's 404 that happens to say `errors`).
+fn speaks_graphql(status: u16, v: &Value) -> bool {
+    static QUERY_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)graphql|query|syntax|operation|field|introspection|persisted|must provide|mutation")
+            .expect("valid regex")
+    });
+    if v.pointer("/data/__typename").is_some_and(Value::is_string) {
+        return true;
+    }
+    is_answer(v)
+        && !matches!(status, 404 | 405 | 410 | 501)
+        && v.get("errors").and_then(Value::as_array).is_some_and(|es| {
+            es.iter().any(|e| {
+                e.get("message")
+                    .and_then(Value::as_str)
+                    .is_some_and(|m| QUERY_WORDS.is_match(m))
+            })
+        })
 }
 
 /// A type reference, wrappers unwrapped.
@@ -219,6 +261,15 @@ impl TypeRef {
         t
     }
 
+    /// The type of an argument or input field: required only when non-null without a default.
+    fn declared(v: &Value) -> Option<TypeRef> {
+        let mut t = TypeRef::from(v.get("type")?);
+        if v.get("defaultValue").is_some_and(|d| !d.is_null()) {
+            t.required = false;
+        }
+        Some(t)
+    }
+
     fn scalar(&self) -> bool {
         matches!(self.kind.as_str(), "SCALAR" | "ENUM")
     }
@@ -247,7 +298,7 @@ const TYPE_REF: &str = "kind name ofType { kind name ofType { kind name ofType {
 /// Read the mutations by introspection; None when it is refused.
 async fn introspect(cx: &mut Discovering<'_>, e: &Endpoint) -> Option<Vec<Field>> {
     let q = format!(
-        "query {{ __schema {{ mutationType {{ fields {{ name args {{ name type {{ {TYPE_REF} }} }} type {{ {TYPE_REF} }} }} }} }} }}"
+        "query {{ __schema {{ mutationType {{ fields {{ name args {{ name defaultValue type {{ {TYPE_REF} }} }} type {{ {TYPE_REF} }} }} }} }} }}"
     );
     let resp = cx.send(&gql_request(e, &q)).await.ok()??;
     let v = json_of(&resp)?;
@@ -267,7 +318,7 @@ async fn introspect(cx: &mut Discovering<'_>, e: &Endpoint) -> Option<Vec<Field>
                             .filter_map(|x| {
                                 Some(Arg {
                                     name: x.get("name")?.as_str()?.to_string(),
-                                    ty: TypeRef::from(x.get("type")?),
+                                    ty: TypeRef::declared(x)?,
                                     fields: Vec::new(),
                                 })
                             })
@@ -358,7 +409,7 @@ async fn read_types(
         .enumerate()
         .map(|(i, n)| {
             format!(
-                "t{i}: __type(name: {}) {{ kind name inputFields {{ name type {{ {TYPE_REF} }} }} fields {{ name args {{ name }} type {{ {TYPE_REF} }} }} possibleTypes {{ name fields {{ name args {{ name }} type {{ {TYPE_REF} }} }} }} }}",
+                "t{i}: __type(name: {}) {{ kind name inputFields {{ name defaultValue type {{ {TYPE_REF} }} }} fields {{ name args {{ name }} type {{ {TYPE_REF} }} }} possibleTypes {{ name fields {{ name args {{ name }} type {{ {TYPE_REF} }} }} }} }}",
                 crate::graphql::literal(&Value::from(n.as_str()))
             )
         })
@@ -390,7 +441,7 @@ fn input_fields(
         .into_iter()
         .flatten()
         .filter_map(|f| {
-            let ty = TypeRef::from(f.get("type")?);
+            let ty = TypeRef::declared(f)?;
             let fields = if ty.kind == "INPUT_OBJECT" && depth > 1 {
                 input_fields(types, &ty.name, depth - 1)
             } else {
@@ -800,13 +851,26 @@ fn surface_of(e: &Endpoint, f: &Field, base: &Url) -> Option<Surface> {
     let flow = role_by_name(&f.name)?;
     let mut slots = Vec::new();
     flatten(&f.args, "", &mut slots);
+    // A user name before an e-mail address where both are taken: names are what guesses
+    // (`admin`) and registrations' "already taken" speak of.
+    let account = |s: &&Slot| {
+        s.ty.scalar() && !password_like(&s.name) && Identifier::looks_like_account_field(&s.name)
+    };
+    let named = |s: &&Slot| {
+        let l = s.name.to_ascii_lowercase();
+        l.contains("user") || l.contains("login") || l == "identifier"
+    };
     let user = slots
         .iter()
-        .find(|s| {
-            s.ty.scalar()
-                && !password_like(&s.name)
-                && Identifier::looks_like_account_field(&s.name)
+        .filter(account)
+        .find(named)
+        .or_else(|| {
+            slots
+                .iter()
+                .filter(account)
+                .find(|s| Identifier::from_field(&s.name, None).is_email())
         })
+        .or_else(|| slots.iter().find(account))
         .or_else(|| {
             slots
                 .iter()
@@ -834,7 +898,15 @@ fn surface_of(e: &Endpoint, f: &Field, base: &Url) -> Option<Surface> {
         consts.push((format!("{}.{}", f.name, s.path), constant(s, base)?));
     }
     let at = |p: &str| format!("{}.{p}", f.name);
-    let password_field = passwords.first().map(|p| at(&p.path)).unwrap_or_default();
+    // A registration whose only password is optional gets none: see flows::confirm.
+    let optional_only = flow == Flow::Registration
+        && passwords.len() == 1
+        && passwords.iter().all(|p| !p.ty.required);
+    let password_field = passwords
+        .first()
+        .filter(|_| !optional_only)
+        .map(|p| at(&p.path))
+        .unwrap_or_default();
     let extra: Vec<(String, String)> = passwords
         .iter()
         .skip(1)

@@ -135,6 +135,18 @@ impl Source for ScriptBundles {
                     cx.client_ids.push(id);
                 }
             }
+            for p in super::graphql::named_paths(&js) {
+                let named = if p.starts_with('/') {
+                    url.join(&p).ok()
+                } else {
+                    None
+                };
+                if let Some(u) = named.filter(|u| cx.scanner.engine.same_origin(u)) {
+                    if !cx.graphql_named.contains(&u) && cx.graphql_named.len() < 4 {
+                        cx.graphql_named.push(u);
+                    }
+                }
+            }
             for p in auth_paths(&js) {
                 if taken >= MAX_PATHS {
                     break;
