@@ -100,7 +100,16 @@ impl Check for BatchedAttempts {
         if let Some(c) = &t.unclassified_change {
             return Verdict::Incomplete(c.clone());
         }
-        let single = t.spray.throttled_at;
+        // What the throttle allows single attempts: its own RateLimit-Limit where it says
+        // (pacing under a known window makes the burst's count larger than one window's),
+        // else the burst's count before the first throttled answer.
+        let said = t
+            .throttled_attempts(e)
+            .into_iter()
+            .chain(t.spray.attempts.iter())
+            .filter_map(|a| a.response.as_ref().and_then(limit_header))
+            .min();
+        let single = t.spray.throttled_at.map(|n| said.map_or(n, |l| l.min(n)));
         let still = t.spray.still_throttled || t.one.as_ref().is_some_and(|o| o.still_throttled);
         let throttled_before = single.is_some() || t.one.as_ref().is_some_and(|o| o.throttled());
         if throttled_before {
@@ -192,7 +201,7 @@ impl Check for BatchedAttempts {
             (Outcome::Through { requests, attempts }, Some(r)) if attempts >= 2 * r => {
                 Verdict::Found(
                     FindingDraft::new(format!(
-                        "A throttle stopped single attempts after {r}, but it counts requests: {requests} requests carrying {k} attempts each ({}) got {attempts} attempts checked without a throttle.",
+                        "A throttle allows {r} single attempts, but it counts requests: {requests} requests carrying {k} attempts each ({}) got {attempts} attempts checked without a throttle.",
                         describe(form)
                     ))
                     .evidence_from(evidence)
@@ -204,7 +213,7 @@ impl Check for BatchedAttempts {
                 )
             }
             (Outcome::Through { attempts, .. }, Some(r)) => Verdict::Incomplete(format!(
-                "batches ({}) carried {attempts} checked attempts, not yet twice the {r} single attempts a throttle allowed: the budget ended the probe",
+                "batches ({}) carried {attempts} checked attempts, not yet twice the {r} single attempts a throttle allows: the budget ended the probe",
                 describe(form)
             )),
             (Outcome::Throttled { requests, attempts }, _) => {
@@ -220,6 +229,16 @@ impl Check for BatchedAttempts {
             }
         }
     }
+}
+
+/// The request allowance a `RateLimit-Limit` / `X-RateLimit-Limit` header states (`10`, or
+/// `10, 10;w=60`), when it is a small number.
+fn limit_header(r: &crate::http::Response) -> Option<usize> {
+    let v = r
+        .header("ratelimit-limit")
+        .or_else(|| r.header("x-ratelimit-limit"))?;
+    let n: usize = v.split([',', ';']).next()?.trim().parse().ok()?;
+    (1..=100).contains(&n).then_some(n)
 }
 
 fn describe(form: Batch) -> &'static str {
