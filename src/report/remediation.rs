@@ -96,6 +96,11 @@ Throttle password-reset requests per client address (for example 5 per hour) and
 Do not lock an account hard after a few failures: anyone who knows a user's name can keep that user out. Throttle per client address (which is what stops spraying), and per account use progressive delays (1 s, 2 s, 4 s…) or a CAPTCHA after a few failures instead of refusing the correct password; if a lockout is required by policy, make it short, let the owner unlock it by e-mail, and never let failures from other addresses lock out a user who signs in from a known device.
 "#
         }
+        "rate-limit.batched-attempts" => {
+            r#"
+One HTTP request can carry many sign-in attempts (GraphQL aliases of the sign-in mutation, or an array of operations), and each is checked, so a limit that counts requests lets several times more guesses through. Count attempts, not requests: throttle inside the sign-in resolver (per client address and per account), cap aliases and root fields per operation (graphql-armor's `maxAliases`, graphene's or Strawberry's query validators, Apollo Server's and graphql-yoga's plugins, Hot Chocolate's `AddMaxExecutionDepthRule` and cost analysis, gqlgen's `FixedComplexityLimit`), keep array batching off, and reject a document that calls the sign-in mutation more than once.
+"#
+        }
         _ => return None,
     })
 }
@@ -114,6 +119,12 @@ fn hint(id: &str, framework: Framework) -> Option<&'static str> {
                 || id == "auth.user-enumeration.registration" =>
         {
             r#"With Flask-Security, set `SECURITY_RETURN_GENERIC_RESPONSES = True`: forgot-password, registration and sign-in then answer the same way for known and unknown addresses; send mail asynchronously (`@security.send_mail` with a Celery task) so the time does not differ either."#
+        }
+        Flask | Django | FastApi if id == "rate-limit.batched-attempts" => {
+            r#"In Python, with graphene add a validation rule that limits aliases (`graphene.validation.depth_limit_validator` covers depth; write a `ValidationRule` that counts the sign-in field, or use `graphql-core`'s `validate(..., rules=[...])`), with Strawberry add `strawberry.extensions.MaxAliasesLimiter(max_alias_count=1)` and `MaxTokensLimiter`; then throttle inside the mutation's resolver (django-ratelimit's `is_ratelimited(request, group="login", key="ip", rate="5/m", increment=True)` or Flask-Limiter's `limiter.limit` around the resolver), so each call counts."#
+        }
+        Express if id == "rate-limit.batched-attempts" => {
+            r#"In Node, Apollo Server and graphql-yoga accept `@escape.tech/graphql-armor` (`maxAliases: { n: 1 }`, `maxDepth`, `costLimit`); keep Apollo's `allowBatchedHttpRequests` false, and call rate-limiter-flexible's `consume(ip)` inside the sign-in resolver rather than (only) in an Express middleware in front of /graphql."#
         }
         Flask if id == "rate-limit.reset-missing" => {
             r#"In Flask, decorate the reset view with Flask-Limiter: `@limiter.limit("5 per hour", key_func=get_remote_address)` (with Flask-Security, `limiter.limit(...)(app.view_functions["security.forgot_password"])`)."#

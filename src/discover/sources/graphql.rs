@@ -837,6 +837,10 @@ fn constant(slot: &Slot, base: &Url) -> Option<Value> {
             Some(Value::from(
                 if l.contains("url") || l.contains("redirect") {
                     base.to_string()
+                } else if l.contains("mail") {
+                    // Well formed, so that its validator does not speak of e-mail (which
+                    // would read as the identifier's shape), at a name that receives no mail.
+                    format!("nobody@{}", crate::surface::NO_MAIL_DOMAIN)
                 } else {
                     "keyhole".to_string()
                 },
