@@ -325,7 +325,7 @@ mod tests {
         let r = super::super::testdata::report();
         let x = render(&r, None);
         assert!(
-            x.contains("tests=\"9\" skipped=\"1\" failures=\"2\" errors=\"0\""),
+            x.contains("tests=\"10\" skipped=\"1\" failures=\"2\" errors=\"0\""),
             "{x}"
         );
         assert!(x.contains("classname=\"POST /login\""));
