@@ -93,7 +93,14 @@ impl Source for GraphqlEndpoints {
                 }
             }
         }
-        for p in GRAPHQL_PATHS {
+        // Blind, only the most common paths: every request here is one the sign-ins and flows
+        // lack (json-server-auth's late registration discovery needs its share).
+        let blind = if cx.leads.is_empty() && candidates.is_empty() {
+            2
+        } else {
+            1
+        };
+        for p in &GRAPHQL_PATHS[..blind] {
             if let Some(u) = cx.under_base(p) {
                 if !candidates.contains(&u) {
                     candidates.push(u);
