@@ -274,6 +274,20 @@ impl Check for ResponseEnumeration {
                 .detail("feature", feature),
             );
         }
+        // A sample cut before any guessed account was tried shows nothing: not a pass.
+        let tried = data
+            .candidates
+            .iter()
+            .any(|(_, a)| !EnumData::usable(a).is_empty());
+        if !tried && !data.candidates.is_empty() {
+            return Verdict::Incomplete(format!(
+                "no guessed account was tried{}",
+                data.cut_short
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ));
+        }
         if undecided > 0 {
             return Verdict::Incomplete(format!(
                 "{undecided} account(s) answered differently once but could not be sampled again{}",

@@ -136,6 +136,15 @@ pub fn decide(data: &EnumData, network_ms: Option<f64>) -> Decision {
             (name.clone(), test)
         })
         .collect();
+    if tests.is_empty() && !data.candidates.is_empty() {
+        return Decision::Undecided(format!(
+            "no guessed account was tried{}",
+            data.cut_short
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ));
+    }
     let p: Vec<f64> = tests
         .iter()
         .map(|(_, t)| t.as_ref().map(|t| t.p_value).unwrap_or(1.0))

@@ -496,6 +496,13 @@ impl Prober<'_> {
         data: &mut EnumData,
     ) -> bool {
         let id = self.identifier();
+        let mut waves = waves;
+        let total: usize = waves.iter().map(Vec::len).sum();
+        if self.affordable(total, reserve) < total {
+            // Short of budget for them all: the waves with accounts under test go first, the
+            // timing pool's waves of random accounts alone make way.
+            waves.sort_by_key(|w| w.iter().all(|i| matches!(i, Item::Random)));
+        }
         let mut queue: std::collections::VecDeque<Vec<Item>> = waves.into();
         while let Some(mut items) = queue.pop_front() {
             if data.serial.is_some() && items.len() > 1 {

@@ -25,6 +25,10 @@ use crate::http::{Body, Request, Response};
 use crate::report::{Flow, Framework, SurfaceKind, SurfaceSource};
 use crate::surface::{Identifier, Surface};
 
+/// The requests a sign-in lead's probes want after discovery (its enumeration sample, the
+/// volume probes and the flows' floor): below it, no blind GraphQL path is asked.
+const BLIND_MIN_LEFT: u32 = 100;
+
 /// Where GraphQL endpoints usually are, most common first.
 pub const GRAPHQL_PATHS: &[&str] = &[
     "/graphql",
@@ -94,11 +98,14 @@ impl Source for GraphqlEndpoints {
             }
         }
         // Blind, only the most common paths: every request here is one the sign-ins and flows
-        // lack (json-server-auth's late registration discovery needs its share).
+        // lack (json-server-auth's late registration discovery needs its share). With a sign-in
+        // lead already and a budget too small for its probes, none.
         let blind = if cx.leads.is_empty() && candidates.is_empty() {
             2
-        } else {
+        } else if cx.leads.is_empty() || cx.scanner.engine.requests_left() >= BLIND_MIN_LEFT {
             1
+        } else {
+            0
         };
         for p in &GRAPHQL_PATHS[..blind] {
             if let Some(u) = cx.under_base(p) {
