@@ -91,6 +91,7 @@ async fn run(args: Args) -> Result<String, String> {
             timeout: Duration::from_secs(10),
             deadline: Instant::now() + Duration::from_secs(600),
             insecure: false,
+            http2_prior_knowledge: false,
         },
     )
     .map_err(|e| e.to_string())?;

@@ -292,6 +292,10 @@ pub struct ScanArgs {
     /// Accept TLS certificates that do not verify
     #[arg(long)]
     pub insecure: bool,
+    /// Speak HTTP/2 from the first byte to an http:// target (h2c, "prior knowledge"); over
+    /// https:// HTTP/2 is used whenever the server offers it, without this flag
+    #[arg(long)]
+    pub http2_prior_knowledge: bool,
     /// Also read product entries from DIR (*.toml, the catalog's own format; see
     /// catalog/schema.json): where your products' sign-ins are and how to fix them there
     #[arg(long, value_name = "DIR")]
@@ -323,6 +327,7 @@ impl ScanArgs {
             baseline: self.out.baseline.clone(),
             fail_on_regression: self.out.fail_on_regression.then_some(true),
             insecure: self.insecure.then_some(true),
+            http2_prior_knowledge: self.http2_prior_knowledge.then_some(true),
             catalog: self.catalog.clone(),
         }
     }

@@ -105,6 +105,8 @@ pub struct ScanConfig {
     pub baseline: Option<PathBuf>,
     pub fail_on_regression: bool,
     pub insecure: bool,
+    /// (v3) HTTP/2 from the first byte on cleartext (h2c); TLS chooses by ALPN anyway.
+    pub http2_prior_knowledge: bool,
     pub verbosity: Verbosity,
     /// Colours in the pretty report (a TTY and no NO_COLOR).
     pub color: bool,
@@ -222,6 +224,8 @@ pub struct Overrides {
     pub baseline: Option<PathBuf>,
     pub fail_on_regression: Option<bool>,
     pub insecure: Option<bool>,
+    /// (v3) Speak HTTP/2 with prior knowledge on http:// targets.
+    pub http2_prior_knowledge: Option<bool>,
     /// (v3) A folder of the user's own product entries, beside the built-in catalog.
     pub catalog: Option<PathBuf>,
 }
@@ -252,6 +256,7 @@ impl Overrides {
             baseline: self.baseline.or(lower.baseline),
             fail_on_regression: self.fail_on_regression.or(lower.fail_on_regression),
             insecure: self.insecure.or(lower.insecure),
+            http2_prior_knowledge: self.http2_prior_knowledge.or(lower.http2_prior_knowledge),
             catalog: self.catalog.or(lower.catalog),
         }
     }
@@ -493,6 +498,7 @@ impl ScanConfig {
             baseline: o.baseline,
             fail_on_regression,
             insecure: o.insecure.unwrap_or(false),
+            http2_prior_knowledge: o.http2_prior_knowledge.unwrap_or(false),
             verbosity,
             color,
             prior_attempts: Default::default(),

@@ -309,6 +309,7 @@ fn with_body(resp: &Response, body: &Value) -> Response {
         truncated: resp.truncated,
         ttfb: resp.ttfb,
         total: resp.total,
+        version: resp.version,
     }
 }
 

@@ -136,6 +136,7 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
             timeout: cfg.timeout,
             deadline: started + cfg.deadline,
             insecure: cfg.insecure,
+            http2_prior_knowledge: cfg.http2_prior_knowledge,
         },
     )
     .map_err(ScanError::Engine)?;
@@ -218,6 +219,11 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
         mut endpoints,
     } = out;
 
+    // Every endpoint probed is on the target's origin: what its answers came over.
+    let http = scanner.engine.protocol().map(|v| v.as_str().to_string());
+    for e in &mut endpoints {
+        e.http = http.clone();
+    }
     endpoints.extend(discovery.unprobed_flows.iter().map(|s| s.report()));
     for c in &discovery.created {
         observations.push(Observation {

@@ -355,6 +355,7 @@ mod tests {
                 timeout: std::time::Duration::from_secs(1),
                 deadline: std::time::Instant::now() + std::time::Duration::from_secs(5),
                 insecure: false,
+                http2_prior_knowledge: false,
             },
         )
         .expect("an engine");

@@ -390,6 +390,7 @@ impl Surface {
             flow: self.flow,
             product: self.product.clone(),
             operation: self.graphql.as_ref().map(|o| o.field.clone()),
+            http: None,
         }
     }
 }
@@ -433,6 +434,7 @@ mod tests {
             truncated: false,
             ttfb: std::time::Duration::ZERO,
             total: std::time::Duration::ZERO,
+            version: crate::http::Version::Http11,
         };
         assert!(prior.matches(&r));
         r.status = 200;

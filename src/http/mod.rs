@@ -186,6 +186,38 @@ pub struct Response {
     pub ttfb: Duration,
     /// Time from sending to the end of the body (or the cap).
     pub total: Duration,
+    /// The protocol that carried it.
+    pub version: Version,
+}
+
+/// The HTTP version an answer came over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Version {
+    Http10,
+    #[default]
+    Http11,
+    Http2,
+}
+
+impl Version {
+    /// As the report's endpoints say it: "1.0", "1.1", "2".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::Http10 => "1.0",
+            Version::Http11 => "1.1",
+            Version::Http2 => "2",
+        }
+    }
+
+    fn of(v: reqwest::Version) -> Version {
+        if v == reqwest::Version::HTTP_2 {
+            Version::Http2
+        } else if v == reqwest::Version::HTTP_10 || v == reqwest::Version::HTTP_09 {
+            Version::Http10
+        } else {
+            Version::Http11
+        }
+    }
 }
 
 impl Response {
@@ -201,6 +233,7 @@ impl Response {
             truncated: false,
             ttfb: Duration::from_millis(1),
             total: Duration::from_millis(1),
+            version: Version::Http11,
         }
     }
 
@@ -254,6 +287,9 @@ pub struct EngineConfig {
     pub timeout: Duration,
     pub deadline: Instant,
     pub insecure: bool,
+    /// Speak HTTP/2 from the first byte on cleartext connections (h2c, prior knowledge); over
+    /// TLS, HTTP/2 is chosen by ALPN whenever the server offers it.
+    pub http2_prior_knowledge: bool,
 }
 
 /// Receives one line per request (for `-v`).
@@ -278,6 +314,8 @@ pub struct Engine {
     max_in_flight: AtomicUsize,
     /// The fastest answer so far, in microseconds to its headers: the network's floor.
     fastest_us: std::sync::atomic::AtomicU64,
+    /// The protocol of the latest answer: 2 once the server chose HTTP/2.
+    http2_seen: std::sync::atomic::AtomicBool,
     user_agent: String,
     log: Mutex<Option<Logger>>,
 }
@@ -303,15 +341,19 @@ impl Engine {
     pub fn new(target: &Url, cfg: EngineConfig) -> Result<Engine, HttpError> {
         let slots = cfg.concurrency.max(1);
         let build = |idle: usize| {
-            reqwest::Client::builder()
+            let b = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .danger_accept_invalid_certs(cfg.insecure)
                 .connect_timeout(connect_timeout(cfg.timeout))
                 .pool_max_idle_per_host(idle)
                 .tcp_nodelay(true)
-                .no_proxy()
-                .build()
-                .map_err(|e| HttpError::Connect(e.to_string()))
+                .no_proxy();
+            let b = if cfg.http2_prior_knowledge {
+                b.http2_prior_knowledge()
+            } else {
+                b
+            };
+            b.build().map_err(|e| HttpError::Connect(e.to_string()))
         };
         let client = build(cfg.concurrency.max(1))?;
         let fresh = build(0)?;
@@ -326,6 +368,7 @@ impl Engine {
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             fastest_us: std::sync::atomic::AtomicU64::new(u64::MAX),
+            http2_seen: std::sync::atomic::AtomicBool::new(false),
             user_agent: user_agent(),
             log: Mutex::new(None),
         })
@@ -352,6 +395,17 @@ impl Engine {
     pub fn fastest_ms(&self) -> Option<f64> {
         let us = self.fastest_us.load(Ordering::SeqCst);
         (us != u64::MAX).then(|| us as f64 / 1000.0)
+    }
+
+    /// The protocol the target's answers come over ("2" once it chose HTTP/2), None before any.
+    pub fn protocol(&self) -> Option<Version> {
+        if self.fastest_us.load(Ordering::SeqCst) == u64::MAX {
+            None
+        } else if self.http2_seen.load(Ordering::SeqCst) {
+            Some(Version::Http2)
+        } else {
+            Some(Version::Http11)
+        }
     }
 
     /// Requests allowed in flight at once.
@@ -444,6 +498,8 @@ impl Engine {
         keep_headers(&mut resp.headers, HEADERS_KEEP);
         self.fastest_us
             .fetch_min(resp.ttfb.as_micros() as u64, Ordering::SeqCst);
+        self.http2_seen
+            .store(resp.version == Version::Http2, Ordering::SeqCst);
         self.log_line(&format!(
             "{} {} -> {} ({:.1} ms)",
             req.method,
@@ -508,6 +564,7 @@ impl Engine {
             })?;
             let ttfb = started.elapsed();
             let status = resp.status().as_u16();
+            let version = Version::of(resp.version());
             let headers: Vec<(String, String)> = resp
                 .headers()
                 .iter()
@@ -544,6 +601,7 @@ impl Engine {
                 truncated,
                 ttfb,
                 total: started.elapsed(),
+                version,
             })
         })
         .await;
@@ -801,6 +859,7 @@ mod tests {
                 timeout: Duration::from_secs(1),
                 deadline: Instant::now() + Duration::from_secs(5),
                 insecure: false,
+                http2_prior_knowledge: false,
             },
         )
         .unwrap();

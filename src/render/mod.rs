@@ -281,6 +281,7 @@ pub(crate) mod testdata {
                 framework: Framework::Flask,
                 flow: crate::report::Flow::SignIn,
                 operation: None,
+                http: None,
             }],
             findings,
             observations: vec![Observation {

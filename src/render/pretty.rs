@@ -607,6 +607,7 @@ mod tests {
                 framework: Framework::Unknown,
                 flow: crate::report::Flow::SignIn,
                 operation: None,
+                http: None,
             }],
             // Deliberately out of severity order.
             findings: vec![

@@ -297,6 +297,10 @@ pub struct EndpointReport {
     /// (v3) The GraphQL mutation a `graphql` endpoint calls (`tokenAuth`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<String>,
+    /// (v3) The HTTP version the endpoint answered over: "2" or "1.1" (none when it was never
+    /// asked, or in reports from before v3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<String>,
 }
 
 impl Report {
