@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A small JSON sign-in API for keyhole's network benchmarks (Python's own threaded HTTP server).
 
-    bench/signin_server.py PORT MODE [--close]
+    bench/signin_server.py PORT [MODE] [--close] [--leak-ms X]
 
 MODE is one of
   fast      POST /login answers 401 {"error": "invalid credentials"} at once
@@ -13,9 +13,13 @@ MODE is one of
             attempts are not slowed down by it
 --close answers every request with `Connection: close` (HTTP/1.0 style), so each request pays a
 new TCP handshake; otherwise connections are kept alive (HTTP/1.1).
+--leak-ms X (any mode; MODE defaults to fast) makes the accounts `admin` and `alice` exist and
+their failures take X ms more, on top of what MODE does (in `leak` mode X replaces the 20 ms for
+`admin`): a busy wait on time.perf_counter below 2 ms, time.sleep from 2 ms on.
 No throttling in any mode: rate-limit.missing is the right verdict everywhere.
 """
 
+import argparse
 import hashlib
 import json
 import sys
@@ -23,10 +27,33 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PORT = int(sys.argv[1])
-MODE = sys.argv[2]
-CLOSE = "--close" in sys.argv[3:]
-assert MODE in ("fast", "leak", "hash", "delay"), MODE
+_ap = argparse.ArgumentParser(prog="bench/signin_server.py", description=__doc__.split("\n\n")[0])
+_ap.add_argument("port", type=int)
+_ap.add_argument("mode", nargs="?", default="fast", choices=("fast", "leak", "hash", "delay"))
+_ap.add_argument("--close", action="store_true", help="answer with Connection: close")
+_ap.add_argument("--leak-ms", type=float, default=None, help="admin and alice fail X ms slower")
+_args = _ap.parse_args()
+PORT, MODE, CLOSE = _args.port, _args.mode, _args.close
+# Which accounts exist and how much longer their failures take, in seconds.
+if _args.leak_ms is not None:
+    LEAK_USERS, LEAK_S = ("admin", "alice"), max(0.0, _args.leak_ms) / 1000.0
+elif MODE == "leak":
+    LEAK_USERS, LEAK_S = ("admin",), 0.020
+else:
+    LEAK_USERS, LEAK_S = (), 0.0
+
+
+def wait_precisely(seconds):
+    """Busy-wait below 2 ms (sleep's wake-up is too coarse there), sleep from 2 ms on."""
+    if seconds <= 0:
+        return
+    if seconds < 0.002:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+    else:
+        time.sleep(seconds)
+
 
 # Iterations for about 150 ms on this machine, measured at start.
 ITERATIONS = 1
@@ -106,12 +133,12 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(400, {"error": "username and password are required"})
             return
         user = str(data["username"])
-        if MODE == "leak" and user == "admin":
-            time.sleep(0.020)
-        elif MODE == "hash":
+        if MODE == "hash":
             hashlib.pbkdf2_hmac("sha256", str(data["password"]).encode(), b"salt", ITERATIONS)
         elif MODE == "delay":
             time.sleep(1.0)
+        if user in LEAK_USERS:
+            wait_precisely(LEAK_S)
         self.answer(401, {"error": "invalid credentials"})
 
 
