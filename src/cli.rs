@@ -296,6 +296,11 @@ pub struct ScanArgs {
     /// https:// HTTP/2 is used whenever the server offers it, without this flag
     #[arg(long)]
     pub http2_prior_knowledge: bool,
+    /// Do not hold attempts sent together to release them at once (the single-packet and
+    /// last-byte techniques that let timing see through network jitter): the older, sequential
+    /// timing, for comparison
+    #[arg(long)]
+    pub no_sync: bool,
     /// Also read product entries from DIR (*.toml, the catalog's own format; see
     /// catalog/schema.json): where your products' sign-ins are and how to fix them there
     #[arg(long, value_name = "DIR")]
@@ -328,6 +333,7 @@ impl ScanArgs {
             fail_on_regression: self.out.fail_on_regression.then_some(true),
             insecure: self.insecure.then_some(true),
             http2_prior_knowledge: self.http2_prior_knowledge.then_some(true),
+            no_sync: self.no_sync.then_some(true),
             catalog: self.catalog.clone(),
         }
     }

@@ -107,6 +107,9 @@ pub struct ScanConfig {
     pub insecure: bool,
     /// (v3) HTTP/2 from the first byte on cleartext (h2c); TLS chooses by ALPN anyway.
     pub http2_prior_knowledge: bool,
+    /// (v3) Attempts sent together are released together (single-packet / last-byte), so
+    /// that timing compares answers that crossed the network at the same moment.
+    pub sync: bool,
     pub verbosity: Verbosity,
     /// Colours in the pretty report (a TTY and no NO_COLOR).
     pub color: bool,
@@ -226,6 +229,8 @@ pub struct Overrides {
     pub insecure: Option<bool>,
     /// (v3) Speak HTTP/2 with prior knowledge on http:// targets.
     pub http2_prior_knowledge: Option<bool>,
+    /// (v3) Send attempts one by one as they come, never held back to be released together.
+    pub no_sync: Option<bool>,
     /// (v3) A folder of the user's own product entries, beside the built-in catalog.
     pub catalog: Option<PathBuf>,
 }
@@ -257,6 +262,7 @@ impl Overrides {
             fail_on_regression: self.fail_on_regression.or(lower.fail_on_regression),
             insecure: self.insecure.or(lower.insecure),
             http2_prior_knowledge: self.http2_prior_knowledge.or(lower.http2_prior_knowledge),
+            no_sync: self.no_sync.or(lower.no_sync),
             catalog: self.catalog.or(lower.catalog),
         }
     }
@@ -499,6 +505,7 @@ impl ScanConfig {
             fail_on_regression,
             insecure: o.insecure.unwrap_or(false),
             http2_prior_knowledge: o.http2_prior_knowledge.unwrap_or(false),
+            sync: !o.no_sync.unwrap_or(false),
             verbosity,
             color,
             prior_attempts: Default::default(),

@@ -4,6 +4,8 @@
 //! which (`"http": "2"` or `"1.1"`), and the safety promises count streams as requests: never
 //! more in flight than `--concurrency`, never more than `--max-requests`.
 
+mod support_h2;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -62,68 +64,9 @@ fn app(seen: Shared) -> Router {
         .with_state(seen)
 }
 
-/// A TLS acceptor with a fresh self-signed certificate, offering `alpn` in that order.
-fn acceptor(alpn: &[&[u8]]) -> tokio_rustls::TlsAcceptor {
-    use tokio_rustls::rustls;
-    let ck =
-        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .expect("self-signed certificate");
-    let cert = ck.cert.der().clone();
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
-        ck.key_pair.serialize_der(),
-    ));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .expect("TLS server config");
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    tokio_rustls::TlsAcceptor::from(Arc::new(config))
-}
-
-/// Serve `app` on 127.0.0.1: over TLS offering `alpn` when given, else cleartext; either way
-/// the connection speaks whichever of HTTP/1.1 and HTTP/2 the client starts (hyper's auto).
 async fn serve(alpn: Option<&[&[u8]]>) -> (String, Shared) {
-    use hyper_util::rt::{TokioExecutor, TokioIo};
-    use hyper_util::server::conn::auto::Builder;
-    use hyper_util::service::TowerToHyperService;
     let seen: Shared = Arc::default();
-    let router = app(seen.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let tls = alpn.map(acceptor);
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                continue;
-            };
-            let service = TowerToHyperService::new(router.clone());
-            let tls = tls.clone();
-            tokio::spawn(async move {
-                let builder = Builder::new(TokioExecutor::new());
-                match tls {
-                    Some(t) => {
-                        if let Ok(stream) = t.accept(tcp).await {
-                            builder
-                                .serve_connection(TokioIo::new(stream), service)
-                                .await
-                                .ok();
-                        }
-                    }
-                    None => {
-                        builder
-                            .serve_connection(TokioIo::new(tcp), service)
-                            .await
-                            .ok();
-                    }
-                }
-            });
-        }
-    });
-    let scheme = if alpn.is_some() { "https" } else { "http" };
-    (format!("{scheme}://{addr}"), seen)
+    (support_h2::serve(app(seen.clone()), alpn).await, seen)
 }
 
 async fn scan(url: &str, o: Overrides) -> keyhole::report::Report {

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 use super::{Check, EndpointCtx, FindingDraft, Verdict};
 use crate::analysis::stats::{self, Alternative};
-use crate::probe::enumeration::EnumData;
+use crate::probe::enumeration::{Basis, EnumData};
 use crate::probe::Attempt;
 use crate::report::{Category, Severity};
 
@@ -23,6 +23,9 @@ pub const ALPHA: f64 = 0.01;
 pub const MIN_DELTA: f64 = 0.9;
 /// Smallest gap between medians, in ms and as a share of the random median.
 pub const MIN_GAP_MS: f64 = 5.0;
+/// The absolute floor where answers released together are compared with their wave-mates:
+/// the network's jitter, which the 5 ms floor stood for, hits both alike.
+pub const MIN_GAP_MS_PAIRED: f64 = 1.0;
 pub const MIN_GAP_RATIO: f64 = 0.25;
 
 /// The outcome for one group against the random accounts.
@@ -58,7 +61,40 @@ pub fn test_group(group: &[f64], randoms: &[f64]) -> Option<GroupTest> {
 /// `server_ms` is the random accounts' median time above the fastest answer seen: the server's
 /// own work, without the network's round trip (a 20 ms leak is no smaller for being 50 ms away).
 pub fn meets_floor(t: &GroupTest, server_ms: f64) -> bool {
-    t.delta.abs() >= MIN_DELTA && t.gap_ms.abs() >= MIN_GAP_MS.max(MIN_GAP_RATIO * server_ms)
+    meets(t, floor_ms(MIN_GAP_MS, server_ms))
+}
+
+/// The smallest gap reported, from the method's absolute floor and the server's own time.
+fn floor_ms(min_gap: f64, server_ms: f64) -> f64 {
+    min_gap.max(MIN_GAP_RATIO * server_ms)
+}
+
+fn meets(t: &GroupTest, floor: f64) -> bool {
+    t.delta.abs() >= MIN_DELTA && t.gap_ms.abs() >= floor
+}
+
+/// Why nothing found is not a pass: no candidate's three attempts could have passed Holm's
+/// first step against this many random values, or the null varies by more than the smallest
+/// difference worth reporting (`floor`).
+fn blind_spot(basis: &Basis, floor: f64, tested: usize) -> Option<String> {
+    let n = basis.null.len() as f64;
+    // Three attempts above every random value: the smallest two-sided exact p there is.
+    let best_p = 2.0 / ((n + 3.0) * (n + 2.0) * (n + 1.0) / 6.0);
+    if tested > 0 && best_p > ALPHA / tested as f64 {
+        return Some(format!(
+            "{} random samples cannot show a difference for {tested} accounts (three attempts each reach p = {best_p:.4} at best, {:.4} needed)",
+            basis.null.len(),
+            ALPHA / tested as f64
+        ));
+    }
+    let smallest = basis.smallest_visible_ms();
+    (smallest > floor).then(|| {
+        format!(
+            "cannot see differences under {smallest:.1} ms here: random accounts' {} vary that much (method {}), and the check reports differences from {floor:.1} ms",
+            if basis.paired { "in-wave differences" } else { "times" },
+            basis.method
+        )
+    })
 }
 
 /// What the timing check concluded.
@@ -97,22 +133,30 @@ pub fn decide(data: &EnumData, network_ms: Option<f64>) -> Decision {
         .filter(|a| a.response.is_some() && !a.is_throttled() && a.ms.is_finite())
         .map(|a| a.ms)
         .fold(f64::INFINITY, f64::min);
-    let random_median = stats::median(&randoms).unwrap_or(0.0);
+    let raw_median = stats::median(&randoms).unwrap_or(0.0);
     let fastest = match network_ms {
-        Some(n) if random_median - n >= crate::probe::throttle::CONSTANT_DELAY_MS => n,
+        Some(n) if raw_median - n >= crate::probe::throttle::CONSTANT_DELAY_MS => n,
         _ => fastest,
     };
     // The server's own time, above the network's floor: what the relative floor scales with.
-    let server_ms = (stats::median(&randoms).unwrap_or(0.0) - fastest).max(0.0);
-    let times = |attempts: &[Attempt]| -> Vec<f64> {
-        EnumData::usable(attempts).iter().map(|a| a.ms).collect()
-    };
+    let server_ms = (raw_median - fastest).max(0.0);
+    let basis = data.basis();
+    let floor = floor_ms(
+        if basis.paired {
+            MIN_GAP_MS_PAIRED
+        } else {
+            MIN_GAP_MS
+        },
+        server_ms,
+    );
+    let randoms = basis.null.clone();
+    let times = |attempts: &[Attempt]| -> Vec<f64> { basis.values(data, attempts) };
 
     // A/A control: a random account sampled exactly like a candidate must not stand out.
     let control = times(&data.control);
     if control.len() >= 3 {
         if let Some(t) = test_group(&control, &randoms) {
-            if t.p_value < ALPHA && meets_floor(&t, server_ms) {
+            if t.p_value < ALPHA && meets(&t, floor) {
                 return Decision::Undecided(format!(
                     "the A/A control (a random account repeated like a candidate) differed from other random accounts by {:.1} ms (p = {:.4}): timing here is too noisy or per-account state changes it",
                     t.gap_ms, t.p_value
@@ -155,12 +199,15 @@ pub fn decide(data: &EnumData, network_ms: Option<f64>) -> Decision {
         .zip(rejected)
         .filter_map(|((name, t), rej)| {
             let t = t?;
-            (rej && meets_floor(&t, server_ms)).then_some((name, t))
+            (rej && meets(&t, floor)).then_some((name, t))
         })
         .collect();
     hits.sort_by(|a, b| a.1.p_value.total_cmp(&b.1.p_value));
     if hits.is_empty() {
-        return Decision::Same;
+        return match blind_spot(&basis, floor, p.len()) {
+            Some(why) => Decision::Undecided(why),
+            None => Decision::Same,
+        };
     }
     // The control was sampled like the candidates, in the same stages: a candidate that stands
     // out from the random pool but hardly from the control stood out because its samples came
@@ -233,9 +280,30 @@ impl Check for TimingEnumeration {
                 ""
             }
         ));
+        let basis = data.basis();
+        progress.detail(&format!(
+            "timing: method {}, comparing {} ({} random values, about {:.1} ms visible)",
+            basis.method,
+            if basis.paired {
+                "in-wave differences"
+            } else {
+                "times"
+            },
+            basis.null.len(),
+            basis.smallest_visible_ms()
+        ));
         for (name, attempts) in data.candidates.iter().filter(|(_, a)| a.len() > 1) {
             let ms: Vec<String> = attempts.iter().map(|a| format!("{:.1}", a.ms)).collect();
-            progress.detail(&format!("timing: {name}: {} ms", ms.join(", ")));
+            let on: Vec<String> = basis
+                .values(data, attempts)
+                .iter()
+                .map(|v| format!("{v:.1}"))
+                .collect();
+            progress.detail(&format!(
+                "timing: {name}: {} ms (compared: {})",
+                ms.join(", "),
+                on.join(", ")
+            ));
         }
         let hits = match decide(data, scanner.engine.fastest_ms()) {
             Decision::Undecided(why) => return Verdict::Incomplete(why),
@@ -250,6 +318,15 @@ impl Check for TimingEnumeration {
         let (name, t) = &hits[0];
         let randoms: Vec<f64> = data.timing_pool().iter().map(|a| a.ms).collect();
         let random_median = stats::median(&randoms).unwrap_or(0.0);
+        let basis = data.basis();
+        let how = if basis.paired {
+            format!(
+                "; each attempt against the random accounts released with it ({}), so network jitter hit both alike",
+                basis.method
+            )
+        } else {
+            String::new()
+        };
         let tested = data
             .candidates
             .iter()
@@ -261,7 +338,7 @@ impl Check for TimingEnumeration {
         let slower = if t.gap_ms > 0.0 { "slower" } else { "faster" };
         Verdict::Found(
             FindingDraft::new(format!(
-                "Failed sign-ins for '{name}' were at least {:.1} ms {slower} in every attempt (median {:.1} ms vs {:.1} ms over {} random accounts; Mann–Whitney p = {:.5}, Holm-corrected over {} accounts; Cliff's δ = {:.2}). The sign-in does work only for existing accounts — typically a password hash — which tells an attacker which accounts exist.",
+                "Failed sign-ins for '{name}' were at least {:.1} ms {slower} in every attempt (median {:.1} ms vs {:.1} ms over {} random accounts{how}; Mann–Whitney p = {:.5}, Holm-corrected over {} accounts; Cliff's δ = {:.2}). The sign-in does work only for existing accounts — typically a password hash — which tells an attacker which accounts exist.",
                 t.gap_ms.abs(),
                 stats::median(&cand_times).unwrap_or(0.0),
                 random_median,
@@ -278,6 +355,25 @@ impl Check for TimingEnumeration {
             .detail("candidate_ms", cand_times.into_iter().map(round2).collect::<Vec<_>>())
             .detail("random_median_ms", round2(random_median))
             .detail("random_samples", randoms.len())
+            .detail("method", basis.method)
+            .detail(
+                "compared",
+                if basis.paired {
+                    "in-wave differences"
+                } else {
+                    "times"
+                },
+            )
+            .detail(
+                "candidate_values_ms",
+                basis
+                    .values(data, cand)
+                    .into_iter()
+                    .map(round2)
+                    .collect::<Vec<_>>(),
+            )
+            .detail("null_samples", basis.null.len())
+            .detail("smallest_visible_ms", round2(basis.smallest_visible_ms()))
 
         )
     }

@@ -278,6 +278,92 @@ impl Response {
     }
 }
 
+/// Requests sent together whose bodies' last byte is held back until every one of them has sent
+/// the rest, then released at once: on HTTP/2 the final DATA frames of all the streams leave in
+/// one write (the single-packet technique), on HTTP/1.1 the last bytes go out on their kept-alive
+/// connections back to back (last-byte synchronisation). Network jitter then hits them alike,
+/// and each answer is timed from the release. A member that never arrives (its request failed
+/// first) holds the others at most [`GATE_WAIT`].
+#[derive(Debug)]
+pub struct Gate {
+    expected: usize,
+    arrived: AtomicUsize,
+    open: tokio::sync::watch::Sender<Option<Instant>>,
+}
+
+/// The longest a gate waits for its slowest member.
+pub const GATE_WAIT: Duration = Duration::from_millis(250);
+/// How long after the last member arrived the gate opens: time for the held-back requests'
+/// first parts to reach the server.
+const GATE_SETTLE: Duration = Duration::from_millis(3);
+
+impl Gate {
+    pub fn new(expected: usize) -> Arc<Gate> {
+        Arc::new(Gate {
+            expected,
+            arrived: AtomicUsize::new(0),
+            open: tokio::sync::watch::Sender::new(None),
+        })
+    }
+
+    /// A member has sent all but its last byte (or failed before it could); the last one to
+    /// arrive opens the gate.
+    pub fn arrive(&self) {
+        if self.arrived.fetch_add(1, Ordering::SeqCst) + 1 >= self.expected {
+            let open = self.open.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(GATE_SETTLE).await;
+                open.send_if_modified(|v| v.is_none().then(|| *v = Some(Instant::now())).is_some());
+            });
+        }
+    }
+
+    /// Wait for the gate to open (or open it after [`GATE_WAIT`]); the moment it opened.
+    async fn opened(&self) -> Instant {
+        let mut rx = self.open.subscribe();
+        let waited = tokio::time::timeout(GATE_WAIT, rx.wait_for(Option::is_some)).await;
+        if let Ok(Ok(v)) = waited {
+            if let Some(t) = *v {
+                return t;
+            }
+        }
+        self.open
+            .send_if_modified(|v| v.is_none().then(|| *v = Some(Instant::now())).is_some());
+        let now = *self.open.borrow();
+        now.unwrap_or_else(Instant::now)
+    }
+}
+
+/// A body that sends all but its last byte, then waits at `gate`, then the last byte; the
+/// moment the gate opened goes into `released`.
+fn gated_body(
+    bytes: Vec<u8>,
+    gate: Arc<Gate>,
+    released: Arc<Mutex<Option<Instant>>>,
+) -> reqwest::Body {
+    let mut head = Bytes::from(bytes);
+    let tail = head.split_off(head.len() - 1);
+    let parts = futures_util::stream::unfold(0u8, move |step| {
+        let (head, tail, gate, released) =
+            (head.clone(), tail.clone(), gate.clone(), released.clone());
+        async move {
+            match step {
+                0 => Some((Ok::<Bytes, std::io::Error>(head), 1)),
+                1 => {
+                    gate.arrive();
+                    let at = gate.opened().await;
+                    if let Ok(mut r) = released.lock() {
+                        *r = Some(at);
+                    }
+                    Some((Ok(tail), 2))
+                }
+                _ => None,
+            }
+        }
+    });
+    reqwest::Body::wrap_stream(parts)
+}
+
 /// Engine settings taken from the validated scan config.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -460,6 +546,18 @@ impl Engine {
     /// browsers and curl do; the retry is a request like any other (it counts against
     /// `--max-requests`), and the server is remembered as one that drops kept-alive connections.
     pub async fn send(&self, req: &Request, jar: Option<&Jar>) -> Result<Response, HttpError> {
+        self.send_gated(req, jar, None).await
+    }
+
+    /// [`Engine::send`], the body's last byte held at `gate` (see [`Gate`]) when one is given
+    /// and the request has a body of two bytes or more; the answer is then timed from the
+    /// gate's opening. A request sent again after a dropped connection goes ungated.
+    pub async fn send_gated(
+        &self,
+        req: &Request,
+        jar: Option<&Jar>,
+        gate: Option<&Arc<Gate>>,
+    ) -> Result<Response, HttpError> {
         if !self.same_origin(&req.url) {
             return Err(HttpError::OtherOrigin(req.url.to_string()));
         }
@@ -473,7 +571,7 @@ impl Engine {
         let _counted = InFlight::enter(&self.in_flight, &self.max_in_flight);
         let pooled = !self.drops_keepalive();
         let client = if pooled { &self.client } else { &self.fresh };
-        let resp = match self.attempt(client, req, jar).await {
+        let resp = match self.attempt(client, req, jar, gate).await {
             Ok(r) => r,
             Err(Failure::BeforeAnswer(first)) if pooled => {
                 // The retry is a request of its own: no budget left, no retry.
@@ -485,7 +583,7 @@ impl Engine {
                     "{} {} -> connection dropped before an answer ({first}); sent again on a fresh connection, and every later request opens its own",
                     req.method, req.url
                 ));
-                self.attempt(&self.fresh, req, jar)
+                self.attempt(&self.fresh, req, jar, None)
                     .await
                     .map_err(Failure::into_error)?
             }
@@ -524,6 +622,7 @@ impl Engine {
         client: &reqwest::Client,
         req: &Request,
         jar: Option<&Jar>,
+        gate: Option<&Arc<Gate>>,
     ) -> Result<Response, Failure> {
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|e| Failure::Other(HttpError::Protocol(e.to_string())))?;
@@ -545,10 +644,15 @@ impl Engine {
                 rb = rb.header(reqwest::header::COOKIE, c);
             }
         }
+        let released: Arc<Mutex<Option<Instant>>> = Arc::default();
         if let Some(body) = &req.body {
-            rb = rb
-                .header(reqwest::header::CONTENT_TYPE, &body.content_type)
-                .body(body.bytes.clone());
+            rb = rb.header(reqwest::header::CONTENT_TYPE, &body.content_type);
+            rb = match gate {
+                Some(g) if body.bytes.len() >= 2 => rb
+                    .header(reqwest::header::CONTENT_LENGTH, body.bytes.len())
+                    .body(gated_body(body.bytes.clone(), g.clone(), released.clone())),
+                _ => rb.body(body.bytes.clone()),
+            };
         }
         // The per-request timeout, never past the scan deadline.
         let limit = self.cfg.timeout.min(self.time_left());
@@ -562,7 +666,9 @@ impl Engine {
                     Failure::Other(classify_reqwest_error(e, connect_limit, limit))
                 }
             })?;
-            let ttfb = started.elapsed();
+            // A gated request is timed from the gate's opening: the wait before it is keyhole's.
+            let from = released.lock().ok().and_then(|r| *r).unwrap_or(started);
+            let ttfb = from.elapsed();
             let status = resp.status().as_u16();
             let version = Version::of(resp.version());
             let headers: Vec<(String, String)> = resp
@@ -600,7 +706,7 @@ impl Engine {
                 body: buf.freeze(),
                 truncated,
                 ttfb,
-                total: started.elapsed(),
+                total: from.elapsed(),
                 version,
             })
         })

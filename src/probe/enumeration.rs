@@ -202,9 +202,17 @@ pub struct EnumData {
     /// Random accounts in a candidate's wave were delayed with it (stage 2 then tests each
     /// suspect alone among random accounts).
     pub blocking: bool,
+    /// How the waves went out: `single-packet`, `last-byte` (released together, see
+    /// [`crate::http::Gate`]) or `sequential`.
+    pub method: &'static str,
 }
 
 impl EnumData {
+    /// What timing compares candidates with (see [`basis`]).
+    pub fn basis(&self) -> Basis {
+        basis(self)
+    }
+
     /// Why a check that found nothing cannot pass: guessed accounts were withheld.
     pub fn withheld_reason(&self) -> Option<String> {
         if self.withheld.is_empty() {
@@ -433,6 +441,8 @@ impl Prober<'_> {
             }
             if i == 0 {
                 self.calibrate(&mut data);
+                // The protocol is known from the first answers on.
+                data.method = self.timing_method();
             }
         }
 
@@ -459,7 +469,9 @@ impl Prober<'_> {
         // with random accounts alone among them for the pool. (Such a server answers random
         // accounts fast, or the calibration would have found it one-at-a-time: the samples
         // alone differ from the waves' by less than the 5 ms floor.)
-        data.blocking = wave_mates_delayed(&data);
+        // Where answers released together are compared with their wave-mates, wave-mates
+        // delayed alike are the network's shared jitter, which that comparison cancels.
+        data.blocking = wave_mates_delayed(&data) && !data.basis().paired;
         // On a one-at-a-time server the calibration wave left the pool, and answers vary by
         // the page's own work: more random accounts, so that one slow outlier among them does
         // not hide a real difference.
@@ -709,7 +721,10 @@ impl Prober<'_> {
 /// then decides on all three, Holm-corrected over every candidate tried.
 fn pick_suspects(data: &EnumData, owned: Option<&str>) -> Vec<String> {
     let randoms = data.timing_pool();
-    let times: Vec<f64> = randoms.iter().map(|a| a.ms).collect();
+    // On the basis the test will use: in-wave differences where the waves were released
+    // together and that beats the clock.
+    let basis = data.basis();
+    let times: Vec<f64> = basis.null.clone();
     // Beyond the pool's outer tenths: one slow outlier among the random accounts must not
     // hide a candidate (a suspect costs two attempts; the test decides on all three).
     let (lo, hi) = (
@@ -726,15 +741,16 @@ fn pick_suspects(data: &EnumData, owned: Option<&str>) -> Vec<String> {
         let differs = !randoms
             .iter()
             .any(|r| r.status() == a.status() && r.norm == a.norm);
-        let outside = a.ms > hi || a.ms < lo;
-        let distance = med.map(|m| (a.ms - m).abs()).unwrap_or(0.0);
+        let v = basis.value(data, a).unwrap_or(f64::NAN);
+        let outside = v > hi || v < lo;
+        let distance = med.map(|m| (v - m).abs()).unwrap_or(0.0);
         if Some(name.as_str()) == owned {
             scored.push((f64::INFINITY, name.clone()));
         } else if differs {
             scored.push((1e12, name.clone()));
         } else if outside {
             scored.push((distance, name.clone()));
-        } else if a.ms.is_finite() && furthest.as_ref().is_none_or(|(d, _)| distance > *d) {
+        } else if v.is_finite() && furthest.as_ref().is_none_or(|(d, _)| distance > *d) {
             furthest = Some((distance, name.clone()));
         }
     }
@@ -756,8 +772,159 @@ pub fn describe(a: &Attempt) -> String {
     }
 }
 
+/// In-wave differences decide when their spread is at most this share of the raw times'.
+const PAIRED_GAIN: f64 = 0.5;
+
+/// What candidates are compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Basis {
+    /// `sequential` (each answer's own time against the random accounts' times), or the way
+    /// the waves were released (`single-packet`, `last-byte`) when each answer is compared
+    /// with its own wave's random accounts.
+    pub method: &'static str,
+    /// In-wave differences (true) or raw times.
+    pub paired: bool,
+    /// The random accounts' values on that basis: the null distribution.
+    pub null: Vec<f64>,
+}
+
+impl Basis {
+    /// A value of `a` on this basis (its in-wave difference, or its time).
+    pub fn value(&self, data: &EnumData, a: &Attempt) -> Option<f64> {
+        if self.paired {
+            in_wave_diff(data, a)
+        } else {
+            Some(a.ms)
+        }
+    }
+
+    pub fn values(&self, data: &EnumData, attempts: &[Attempt]) -> Vec<f64> {
+        EnumData::usable(attempts)
+            .iter()
+            .filter_map(|a| self.value(data, a))
+            .collect()
+    }
+
+    /// About the smallest difference a candidate's three attempts could show here: how far
+    /// from the null's median they must all be to clear every value of it but the most extreme
+    /// one (what an exact test over this many values, Holm-corrected, asks of three samples).
+    pub fn smallest_visible_ms(&self) -> f64 {
+        let mut s: Vec<f64> = self
+            .null
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        s.sort_by(f64::total_cmp);
+        let (Some(mid), true) = (stats::median(&s), s.len() >= 3) else {
+            return f64::INFINITY;
+        };
+        (s[s.len() - 2] - mid).max(mid - s[1])
+    }
+}
+
+/// `a`'s time minus the median of the other answered random accounts of its wave (None
+/// outside a wave, or alone in it).
+fn in_wave_diff(data: &EnumData, a: &Attempt) -> Option<f64> {
+    let wave = a.wave?;
+    let mut mates: Vec<f64> = Vec::new();
+    let mut skipped_self = false;
+    for m in EnumData::usable(&data.sequence) {
+        if m.wave != Some(wave) || m.role != crate::scan::Role::Random {
+            continue;
+        }
+        // Random accounts are never repeated: the one of `a`'s name is `a`.
+        if !skipped_self && m.account == a.account {
+            skipped_self = true;
+            continue;
+        }
+        mates.push(m.ms);
+    }
+    Some(a.ms - stats::median(&mates)?)
+}
+
+/// The basis timing decides on: in-wave differences when the waves were released together and
+/// their spread among random accounts is well under the raw times' (the network's jitter hit
+/// each wave alike), else raw times. Chosen from random accounts alone, before any candidate
+/// is looked at.
+pub fn basis(data: &EnumData) -> Basis {
+    let pool = data.timing_pool();
+    let raw: Vec<f64> = pool.iter().map(|a| a.ms).collect();
+    if matches!(data.method, "single-packet" | "last-byte") {
+        let diffs: Vec<f64> = pool.iter().filter_map(|a| in_wave_diff(data, a)).collect();
+        let iqr = |v: &[f64]| match (stats::quantile(v, 0.75), stats::quantile(v, 0.25)) {
+            (Some(h), Some(l)) => h - l,
+            _ => f64::INFINITY,
+        };
+        if diffs.len() >= 10 && iqr(&diffs) <= PAIRED_GAIN * iqr(&raw) {
+            return Basis {
+                method: data.method,
+                paired: true,
+                null: diffs,
+            };
+        }
+    }
+    Basis {
+        method: "sequential",
+        paired: false,
+        null: raw,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    /// Six waves of eight random accounts; every answer of wave w waits `shared(w)` (the
+    /// network's jitter, alike for answers released together) plus its own small noise; wave 6
+    /// holds `admin` with `leak` ms more.
+    fn jittered(shared: impl Fn(u32) -> f64, leak: f64, method: &'static str) -> EnumData {
+        let mut d = EnumData {
+            method,
+            ..Default::default()
+        };
+        let mut n = 0;
+        for w in 1..=6u32 {
+            for i in 0..8 {
+                let noise = ((n * 7919) % 13) as f64 * 0.02;
+                n += 1;
+                let (name, role) = if w == 6 && i == 0 {
+                    ("admin".to_string(), Role::Candidate)
+                } else {
+                    (format!("r{w}x{i}"), Role::Random)
+                };
+                let extra = if role == Role::Candidate { leak } else { 0.0 };
+                let a = Attempt::synthetic(&name, role, 20.0 + shared(w) + noise + extra, Some(w));
+                d.sequence.push(a.clone());
+                match role {
+                    Role::Random => d.random.push(a),
+                    _ => d.candidates.push((name, vec![a])),
+                }
+            }
+        }
+        d
+    }
+
+    #[test]
+    fn waves_released_together_are_compared_within_the_wave_when_that_beats_the_clock() {
+        // Jitter shared by each wave (0..25 ms): in-wave differences see 3 ms.
+        let d = jittered(|w| (w * 37 % 25) as f64, 3.0, "last-byte");
+        let b = d.basis();
+        assert!(b.paired, "{b:?}");
+        assert_eq!(b.method, "last-byte");
+        assert!(b.smallest_visible_ms() < 1.0, "{}", b.smallest_visible_ms());
+        let admin = b.values(&d, &d.candidates[0].1);
+        assert!((admin[0] - 3.0).abs() < 0.5, "{admin:?}");
+        // The same answers sent one by one: compared with the clock.
+        let seq = jittered(|w| (w * 37 % 25) as f64, 3.0, "sequential");
+        let b = seq.basis();
+        assert!(!b.paired);
+        assert_eq!(b.method, "sequential");
+        assert!(b.smallest_visible_ms() > 5.0, "{}", b.smallest_visible_ms());
+        // No shared jitter: nothing to gain from pairing; the clock decides.
+        let calm = jittered(|_| 0.0, 3.0, "single-packet");
+        assert!(!calm.basis().paired);
+    }
+
     use super::*;
 
     #[test]

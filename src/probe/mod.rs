@@ -58,6 +58,8 @@ pub struct Client {
     last_hidden: Option<Vec<(String, String)>>,
     /// The CSRF token a catalog door's page gave this client (kept while its session lasts).
     csrf: Option<String>,
+    /// The gate this lane's attempt is held at, while it is in a synchronised wave.
+    gate: Option<std::sync::Arc<crate::http::Gate>>,
 }
 
 impl Client {
@@ -392,6 +394,26 @@ impl<'a> Prober<'a> {
         ))
     }
 
+    /// Whether attempts sent together are released together (see [`crate::http::Gate`]): the
+    /// scan allows it and the sign-in takes a body whose last byte can be held back.
+    pub fn synchronised(&self) -> bool {
+        self.scanner.cfg.sync
+            && !matches!(self.surface.kind, SurfaceKind::Basic | SurfaceKind::Digest)
+            && !self.surface.method.eq_ignore_ascii_case("GET")
+    }
+
+    /// How attempts sent together go out, as a timing finding names it: `single-packet`
+    /// (HTTP/2), `last-byte` (HTTP/1.1) or `sequential` (not held back).
+    pub fn timing_method(&self) -> &'static str {
+        if !self.synchronised() {
+            "sequential"
+        } else if self.scanner.engine.protocol() == Some(crate::http::Version::Http2) {
+            "single-packet"
+        } else {
+            "last-byte"
+        }
+    }
+
     /// Attempts that may be sent together on this surface. A Digest nonce is used in sequence.
     pub fn wave_width(&self) -> usize {
         if self.surface.kind == SurfaceKind::Digest {
@@ -438,13 +460,32 @@ impl<'a> Prober<'a> {
             return Vec::new();
         }
         let mut extra = self.take_lanes(client, planned.len());
+        // Attempts of one wave are released together: their answers crossed the network at
+        // the same moment, and timing compares them with each other.
+        let gate = self
+            .synchronised()
+            .then(|| crate::http::Gate::new(planned.len()))
+            .filter(|_| planned.len() > 1);
         let results = {
             let lanes = std::iter::once(&mut *client).chain(extra.iter_mut());
             let futures = lanes.zip(planned).map(|(lane, (account, role, headers))| {
-                self.attempt(lane, account, *role, headers)
+                lane.gate = gate.clone();
+                let gate = gate.clone();
+                async move {
+                    let r = self.attempt(lane, account, *role, headers).await;
+                    // One that failed before its last byte must not hold the others back.
+                    if let (Err(_), Some(g)) = (&r, gate) {
+                        g.arrive();
+                    }
+                    r
+                }
             });
             futures_util::future::join_all(futures).await
         };
+        client.gate = None;
+        for lane in &mut extra {
+            lane.gate = None;
+        }
         client.lanes = extra;
         client.waves += 1;
         let number = client.waves;
@@ -545,7 +586,12 @@ impl<'a> Prober<'a> {
         password: &str,
         role: Role,
     ) -> Result<Attempt, HttpError> {
-        match self.scanner.engine.send(&req, Some(&*client.jar)).await {
+        match self
+            .scanner
+            .engine
+            .send_gated(&req, Some(&*client.jar), client.gate.as_ref())
+            .await
+        {
             Ok(mut resp) => {
                 // A GraphQL answer is read as the call's view (no positions, no alias).
                 if let Some(op) = &self.surface.graphql {
