@@ -1,6 +1,7 @@
 //! Timing through jitter that hits requests crossing together alike (as queues on a network
-//! path do): a JSON sign-in whose every answer waits a delay that wanders smoothly between 0 and
-//! 24 ms with the moment the request completed, and an existing account that pays 10 ms more.
+//! path do): a JSON sign-in 8 ms away whose every answer also waits a delay that wanders
+//! smoothly between 0 and 24 ms with the moment the request completed, and an existing account
+//! that pays 10 ms more.
 //! Compared with the clock the 10 ms can vanish in the wander; attempts released together (the
 //! last byte held back on each kept-alive connection, or the final frames of HTTP/2 streams in
 //! one write) and compared with their own wave's random accounts find them. Without the leak
@@ -49,6 +50,9 @@ async fn login(State(j): State<Arc<Jitter>>, body: String) -> Response {
         .into_response()
 }
 
+/// The round trip every answer waits: beyond loopback, where attempts go in pairs.
+const ROUND_TRIP_MS: u64 = 8;
+
 /// ALPN offering HTTP/2 first.
 const H2: &[&[u8]] = &[b"h2", b"http/1.1"];
 
@@ -59,6 +63,13 @@ fn app(leak_ms: f64) -> Router {
             get(|| async { Html("<html><body><h1>Accounts</h1></body></html>") }),
         )
         .route("/api/login", post(login))
+        // Every answer, whatever the path, a round trip away: the scan is across a network.
+        .layer(axum::middleware::from_fn(
+            |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                tokio::time::sleep(Duration::from_millis(ROUND_TRIP_MS)).await;
+                next.run(req).await
+            },
+        ))
         .with_state(Arc::new(Jitter {
             started: Instant::now(),
             leak_ms,

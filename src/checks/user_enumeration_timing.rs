@@ -26,6 +26,8 @@ pub const MIN_GAP_MS: f64 = 5.0;
 /// The absolute floor where answers released together are compared with their wave-mates:
 /// the network's jitter, which the 5 ms floor stood for, hits both alike.
 pub const MIN_GAP_MS_PAIRED: f64 = 1.0;
+/// The relative floor there.
+pub const MIN_GAP_RATIO_PAIRED: f64 = 0.1;
 pub const MIN_GAP_RATIO: f64 = 0.25;
 
 /// The outcome for one group against the random accounts.
@@ -61,12 +63,12 @@ pub fn test_group(group: &[f64], randoms: &[f64]) -> Option<GroupTest> {
 /// `server_ms` is the random accounts' median time above the fastest answer seen: the server's
 /// own work, without the network's round trip (a 20 ms leak is no smaller for being 50 ms away).
 pub fn meets_floor(t: &GroupTest, server_ms: f64) -> bool {
-    meets(t, floor_ms(MIN_GAP_MS, server_ms))
+    meets(t, floor_ms(MIN_GAP_MS, MIN_GAP_RATIO, server_ms))
 }
 
 /// The smallest gap reported, from the method's absolute floor and the server's own time.
-fn floor_ms(min_gap: f64, server_ms: f64) -> f64 {
-    min_gap.max(MIN_GAP_RATIO * server_ms)
+fn floor_ms(min_gap: f64, ratio: f64, server_ms: f64) -> f64 {
+    min_gap.max(ratio * server_ms)
 }
 
 fn meets(t: &GroupTest, floor: f64) -> bool {
@@ -141,14 +143,13 @@ pub fn decide(data: &EnumData, network_ms: Option<f64>) -> Decision {
     // The server's own time, above the network's floor: what the relative floor scales with.
     let server_ms = (raw_median - fastest).max(0.0);
     let basis = data.basis();
-    let floor = floor_ms(
-        if basis.paired {
-            MIN_GAP_MS_PAIRED
-        } else {
-            MIN_GAP_MS
-        },
-        server_ms,
-    );
+    // Answers compared with their wave-mates: the network's queueing, which the time above
+    // the fastest answer also holds, hit both alike, so the relative floor takes less of it.
+    let floor = if basis.paired {
+        floor_ms(MIN_GAP_MS_PAIRED, MIN_GAP_RATIO_PAIRED, server_ms)
+    } else {
+        floor_ms(MIN_GAP_MS, MIN_GAP_RATIO, server_ms)
+    };
     let randoms = basis.null.clone();
     let times = |attempts: &[Attempt]| -> Vec<f64> { basis.values(data, attempts) };
 

@@ -205,6 +205,9 @@ pub struct EnumData {
     /// How the waves went out: `single-packet`, `last-byte` (released together, see
     /// [`crate::http::Gate`]) or `sequential`.
     pub method: &'static str,
+    /// The sample went in synchronised pairs across a network (a round trip of
+    /// [`PAIRS_FROM_MS`] or more): in-pair differences may decide.
+    pub pairs: bool,
 }
 
 impl EnumData {
@@ -416,16 +419,22 @@ impl Prober<'_> {
         // Stage 1: a wave of random accounts alone first (the calibration), then every
         // candidate once and the control once, half a wave at most, and waves of random accounts
         // for the timing pool.
-        let calibration = vec![vec![Item::Random; width]];
-        let mut subjects: Vec<Item> = candidates.iter().cloned().map(Item::Candidate).collect();
-        subjects.push(Item::Control);
-        let waves = layout(
-            subjects,
-            (width / 2).max(1),
-            width,
-            pool.saturating_sub(width),
-        );
-        for (i, waves) in [calibration, waves].into_iter().enumerate() {
+        let calibrated = width;
+        let mut width = width;
+        for stage in 0..2 {
+            let waves = if stage == 0 {
+                vec![vec![Item::Random; width]]
+            } else {
+                let mut subjects: Vec<Item> =
+                    candidates.iter().cloned().map(Item::Candidate).collect();
+                subjects.push(Item::Control);
+                layout(
+                    subjects,
+                    (width / 2).max(1),
+                    width,
+                    pool.saturating_sub(calibrated),
+                )
+            };
             if !self
                 .run_waves(
                     client,
@@ -439,10 +448,23 @@ impl Prober<'_> {
             {
                 return data;
             }
-            if i == 0 {
+            if stage == 0 {
                 self.calibrate(&mut data);
-                // The protocol is known from the first answers on.
+                // The protocol is known from the first answers on. Across a real network,
+                // attempts released together go out as pairs: a server working through eight
+                // requests one after the other puts milliseconds between wave-mates that a
+                // pair does not have.
                 data.method = self.timing_method();
+                if data.method != "sequential"
+                    && self
+                        .scanner
+                        .engine
+                        .fastest_ms()
+                        .is_some_and(|f| f >= PAIRS_FROM_MS)
+                {
+                    width = width.min(2);
+                    data.pairs = true;
+                }
             }
         }
 
@@ -772,6 +794,10 @@ pub fn describe(a: &Attempt) -> String {
     }
 }
 
+/// The round trip (the scan's fastest answer, ms) from which HTTP/1.1 timing goes in pairs:
+/// beyond loopback and a LAN.
+const PAIRS_FROM_MS: f64 = 5.0;
+
 /// In-wave differences decide when their spread is at most this share of the raw times'.
 const PAIRED_GAIN: f64 = 0.5;
 
@@ -843,14 +869,16 @@ fn in_wave_diff(data: &EnumData, a: &Attempt) -> Option<f64> {
     Some(a.ms - stats::median(&mates)?)
 }
 
-/// The basis timing decides on: in-wave differences when the waves were released together and
-/// their spread among random accounts is well under the raw times' (the network's jitter hit
-/// each wave alike), else raw times. Chosen from random accounts alone, before any candidate
-/// is looked at.
+/// The basis timing decides on: in-pair differences when the sample went in synchronised pairs
+/// across a network and their spread among random accounts is well under the raw times' (the
+/// network's jitter hit each pair alike), else raw times. Chosen from random accounts alone,
+/// before any candidate is looked at. On loopback the clock decides: there is no jitter to
+/// cancel, and a server that works one request at a time (a blocking hash) delays a
+/// candidate's wave-mate with it, which a comparison within the wave would cancel.
 pub fn basis(data: &EnumData) -> Basis {
     let pool = data.timing_pool();
     let raw: Vec<f64> = pool.iter().map(|a| a.ms).collect();
-    if matches!(data.method, "single-packet" | "last-byte") {
+    if data.pairs && matches!(data.method, "single-packet" | "last-byte") {
         let diffs: Vec<f64> = pool.iter().filter_map(|a| in_wave_diff(data, a)).collect();
         let iqr = |v: &[f64]| match (stats::quantile(v, 0.75), stats::quantile(v, 0.25)) {
             (Some(h), Some(l)) => h - l,
@@ -880,6 +908,7 @@ mod tests {
     fn jittered(shared: impl Fn(u32) -> f64, leak: f64, method: &'static str) -> EnumData {
         let mut d = EnumData {
             method,
+            pairs: method != "sequential",
             ..Default::default()
         };
         let mut n = 0;
