@@ -922,6 +922,35 @@ pub fn evidence(req: &Request, resp: &Response) -> Evidence {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn a_gate_opens_when_its_last_member_arrives_and_not_before() {
+        let gate = Gate::new(2);
+        let started = Instant::now();
+        gate.arrive();
+        let waiting = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.opened().await })
+        };
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(!waiting.is_finished(), "open with one member of two");
+        let second = Instant::now();
+        gate.arrive();
+        let opened = waiting.await.unwrap();
+        assert!(opened >= second, "opened before the last member arrived");
+        assert!(opened.duration_since(started) < GATE_WAIT * 10);
+        // Every member reads the same moment.
+        assert_eq!(gate.opened().await, opened);
+    }
+
+    #[tokio::test]
+    async fn a_gate_missing_a_member_opens_after_its_longest_wait() {
+        let gate = Gate::new(3);
+        let started = Instant::now();
+        gate.arrive();
+        let opened = gate.opened().await;
+        assert!(opened.duration_since(started) >= GATE_WAIT);
+    }
+
     #[test]
     fn cut_respects_char_boundaries() {
         let s = "ééééé";
