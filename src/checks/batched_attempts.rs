@@ -35,9 +35,9 @@ enum Outcome {
     Throttled { requests: usize, attempts: usize },
 }
 
-/// Decide from the batch answers, in order, whether the throttle that stopped single attempts
-/// after `single` (None: nothing stopped them) counts requests.
-fn decide(answers: &[BatchAnswer], single: Option<usize>) -> Outcome {
+/// What the batch answers, in order, show: how many requests and attempts got through before a
+/// throttle, if one came (the caller compares that with what single attempts were allowed).
+fn decide(answers: &[BatchAnswer]) -> Outcome {
     let mut attempts = 0;
     for (i, b) in answers.iter().enumerate() {
         if b.throttled() > 0 || b.rejected() < 2 {
@@ -62,7 +62,6 @@ fn decide(answers: &[BatchAnswer], single: Option<usize>) -> Outcome {
     if attempts == 0 {
         return Outcome::OneAttemptPerRequest;
     }
-    let _ = single;
     Outcome::Through {
         requests: answers.len(),
         attempts,
@@ -182,7 +181,7 @@ impl Check for BatchedAttempts {
             }
         }
         let k = answers[0].classes.len();
-        let outcome = decide(&answers, single);
+        let outcome = decide(&answers);
         let evidence: Vec<_> = answers.iter().take(2).map(|b| &b.attempt).collect();
         match (outcome, single) {
             (Outcome::OneAttemptPerRequest, _) => Verdict::Pass,
@@ -273,7 +272,7 @@ mod tests {
     fn batches_rejected_one_by_one_get_through() {
         let a = [answer(10, 0, 0), answer(10, 0, 0)];
         assert_eq!(
-            decide(&a, Some(10)),
+            decide(&a),
             Outcome::Through {
                 requests: 2,
                 attempts: 20
@@ -284,14 +283,14 @@ mod tests {
     #[test]
     fn a_throttle_inside_the_batch_counts_attempts() {
         assert_eq!(
-            decide(&[answer(5, 5, 0)], Some(5)),
+            decide(&[answer(5, 5, 0)]),
             Outcome::Throttled {
                 requests: 1,
                 attempts: 5
             }
         );
         assert_eq!(
-            decide(&[answer(10, 0, 0), answer(0, 10, 0)], Some(10)),
+            decide(&[answer(10, 0, 0), answer(0, 10, 0)]),
             Outcome::Throttled {
                 requests: 2,
                 attempts: 10
@@ -301,13 +300,7 @@ mod tests {
 
     #[test]
     fn one_answer_for_many_calls_is_not_batching() {
-        assert_eq!(
-            decide(&[answer(1, 0, 9)], None),
-            Outcome::OneAttemptPerRequest
-        );
-        assert_eq!(
-            decide(&[answer(0, 0, 10)], None),
-            Outcome::OneAttemptPerRequest
-        );
+        assert_eq!(decide(&[answer(1, 0, 9)]), Outcome::OneAttemptPerRequest);
+        assert_eq!(decide(&[answer(0, 0, 10)]), Outcome::OneAttemptPerRequest);
     }
 }

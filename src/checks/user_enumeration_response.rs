@@ -159,10 +159,7 @@ impl Check for ResponseEnumeration {
             return Verdict::Incomplete(format!(
                 "too few answers from random accounts to compare ({}){}",
                 randoms.len(),
-                data.cut_short
-                    .as_deref()
-                    .map(|r| format!("; {r}"))
-                    .unwrap_or_default()
+                data.cut_short_note("; ", "")
             ));
         }
         // A lockout only existing accounts get.
@@ -282,19 +279,13 @@ impl Check for ResponseEnumeration {
         if !tried && !data.candidates.is_empty() {
             return Verdict::Incomplete(format!(
                 "no guessed account was tried{}",
-                data.cut_short
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
+                data.cut_short_note(" (", ")")
             ));
         }
         if undecided > 0 {
             return Verdict::Incomplete(format!(
                 "{undecided} account(s) answered differently once but could not be sampled again{}",
-                data.cut_short
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
+                data.cut_short_note(" (", ")")
             ));
         }
         if let Some(why) = data.withheld_reason() {

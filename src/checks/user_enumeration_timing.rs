@@ -123,10 +123,7 @@ pub fn decide(data: &EnumData, network_ms: Option<f64>) -> Decision {
         return Decision::Undecided(format!(
             "only {} timing samples from random accounts (10 needed){}",
             randoms.len(),
-            data.cut_short
-                .as_deref()
-                .map(|r| format!("; {r}"))
-                .unwrap_or_default()
+            data.cut_short_note("; ", "")
         ));
     }
     let fastest = data
@@ -184,10 +181,7 @@ pub fn decide(data: &EnumData, network_ms: Option<f64>) -> Decision {
     if tests.is_empty() && !data.candidates.is_empty() {
         return Decision::Undecided(format!(
             "no guessed account was tried{}",
-            data.cut_short
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
+            data.cut_short_note(" (", ")")
         ));
     }
     let p: Vec<f64> = tests
@@ -319,7 +313,6 @@ impl Check for TimingEnumeration {
         let (name, t) = &hits[0];
         let randoms: Vec<f64> = data.timing_pool().iter().map(|a| a.ms).collect();
         let random_median = stats::median(&randoms).unwrap_or(0.0);
-        let basis = data.basis();
         let how = if basis.paired {
             format!(
                 "; each attempt against the random accounts released with it ({}), so network jitter hit both alike",

@@ -211,6 +211,14 @@ pub struct EnumData {
 }
 
 impl EnumData {
+    /// Why sampling ended early, between `lead` and `tail` (" (" and ")"), or nothing.
+    pub fn cut_short_note(&self, lead: &str, tail: &str) -> String {
+        self.cut_short
+            .as_deref()
+            .map(|r| format!("{lead}{r}{tail}"))
+            .unwrap_or_default()
+    }
+
     /// What timing compares candidates with (see [`basis`]).
     pub fn basis(&self) -> Basis {
         basis(self)
