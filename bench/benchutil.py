@@ -1,9 +1,13 @@
-"""Small helpers shared by bench/proxy_check.py and bench/timing_matrix.py: free ports on
-127.0.0.1, child processes in their own process groups, and stopping them all on exit."""
+"""Small helpers shared by the bench scripts: free ports on 127.0.0.1, child processes in their
+own process groups and stopping them all on exit, precise waits, and an asyncio loop with
+microsecond timers."""
 
+import asyncio
 import atexit
 import os
 import random
+import resource
+import selectors
 import signal
 import socket
 import subprocess
@@ -115,3 +119,27 @@ def install_cleanup():
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, handler)
+
+
+def wait_precisely(seconds):
+    """Busy-wait below 2 ms (sleep's wake-up is too coarse there), sleep from 2 ms on."""
+    if seconds <= 0:
+        return
+    if seconds < 0.002:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+    else:
+        time.sleep(seconds)
+
+
+def select_loop():
+    """A new asyncio loop on select(2), set as the current one: select takes microsecond
+    timeouts (epoll rounds up to whole milliseconds), but only file descriptors below 1024, so
+    the descriptor limit is lowered to 1024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft > 1024:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+    loop = asyncio.SelectorEventLoop(selectors.SelectSelector())
+    asyncio.set_event_loop(loop)
+    return loop

@@ -40,8 +40,8 @@ import argparse
 import asyncio
 import math
 import random
-import resource
-import selectors
+
+from benchutil import select_loop
 
 GRID = 0.001  # the queue process is sampled every 1 ms and interpolated in between
 INDEPENDENT_PART = 0.0001  # queueing: up to 0.1 ms drawn per chunk on top of the shared delay
@@ -191,13 +191,7 @@ async def main():
         await server.serve_forever()
 
 
-# select(2) takes microsecond timeouts (epoll rounds up to whole milliseconds), but only file
-# descriptors below 1024: keep every descriptor there.
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-if soft == resource.RLIM_INFINITY or soft > 1024:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
-loop = asyncio.SelectorEventLoop(selectors.SelectSelector())
-asyncio.set_event_loop(loop)
+loop = select_loop()
 try:
     loop.run_until_complete(main())
 except KeyboardInterrupt:

@@ -27,6 +27,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from benchutil import wait_precisely
+
 _ap = argparse.ArgumentParser(prog="bench/signin_server.py", description=__doc__.split("\n\n")[0])
 _ap.add_argument("port", type=int)
 _ap.add_argument("mode", nargs="?", default="fast", choices=("fast", "leak", "hash", "delay"))
@@ -41,18 +43,6 @@ elif MODE == "leak":
     LEAK_USERS, LEAK_S = ("admin",), 0.020
 else:
     LEAK_USERS, LEAK_S = (), 0.0
-
-
-def wait_precisely(seconds):
-    """Busy-wait below 2 ms (sleep's wake-up is too coarse there), sleep from 2 ms on."""
-    if seconds <= 0:
-        return
-    if seconds < 0.002:
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            pass
-    else:
-        time.sleep(seconds)
 
 
 # Iterations for about 150 ms on this machine, measured at start.

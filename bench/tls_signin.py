@@ -43,13 +43,13 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
-import resource  # noqa: E402
-import selectors  # noqa: E402
 import signal  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
 from hypercorn.config import Config  # noqa: E402
+
+from benchutil import select_loop, wait_precisely  # noqa: E402
 
 ACCOUNTS = ("admin", "alice")
 PAGE = b"""<!doctype html>
@@ -85,17 +85,6 @@ def calibrate(ms):
 
 
 ITERATIONS = calibrate(ARGS.hash_ms)
-
-
-def wait_precisely(seconds):
-    if seconds <= 0:
-        return
-    if seconds < 0.002:
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            pass
-    else:
-        time.sleep(seconds)
 
 
 async def leak_wait(seconds):
@@ -228,12 +217,7 @@ def main():
         config.loglevel = "WARNING"
         config.keep_alive_timeout = 75  # like nginx: keyhole's pooled connections stay open
         config.graceful_timeout = 1
-        # select(2) has microsecond timeouts but needs descriptors below 1024.
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        if soft == resource.RLIM_INFINITY or soft > 1024:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
-        loop = asyncio.SelectorEventLoop(selectors.SelectSelector())
-        asyncio.set_event_loop(loop)
+        loop = select_loop()
         try:
             loop.run_until_complete(serve(config, certdir))
         finally:
