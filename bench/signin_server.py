@@ -7,10 +7,12 @@ MODE is one of
   fast      POST /login answers 401 {"error": "invalid credentials"} at once
   leak      the same, but the account `admin` exists and its failures take 20 ms more
             (a password check that only runs for existing accounts)
-  hash      every failure runs PBKDF2-SHA256 for about 150 ms (a dummy hash for unknown
-            accounts too, as careful applications do): no leak, just a slow endpoint
+  hash      every failure runs PBKDF2-SHA256 for about 150 ms, or --hash-ms (a dummy hash for
+            unknown accounts too, as careful applications do): no leak, just a slow endpoint
   delay     every failure waits a constant 1 s (time.sleep, not per client): parallel
             attempts are not slowed down by it
+--serial serves one request at a time (no threads), like a single synchronous worker: with kept-alive
+connections one client's connection holds the server until it closes, so use it with --close.
 --close answers every request with `Connection: close` (HTTP/1.0 style), so each request pays a
 new TCP handshake; otherwise connections are kept alive (HTTP/1.1).
 --leak-ms X (any mode; MODE defaults to fast) makes the accounts `admin` and `alice` exist and
@@ -25,7 +27,7 @@ import json
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 from benchutil import wait_precisely
 
@@ -34,6 +36,9 @@ _ap.add_argument("port", type=int)
 _ap.add_argument("mode", nargs="?", default="fast", choices=("fast", "leak", "hash", "delay"))
 _ap.add_argument("--close", action="store_true", help="answer with Connection: close")
 _ap.add_argument("--leak-ms", type=float, default=None, help="admin and alice fail X ms slower")
+_ap.add_argument("--serial", action="store_true", help="one request at a time (no threads), like a single sync worker")
+_ap.add_argument("--log", action="store_true", help="print each sign-in attempt's time and account on stderr")
+_ap.add_argument("--hash-ms", type=float, default=150.0, help="hash mode: PBKDF2 for about Y ms (default 150)")
 _args = _ap.parse_args()
 PORT, MODE, CLOSE = _args.port, _args.mode, _args.close
 # Which accounts exist and how much longer their failures take, in seconds.
@@ -45,7 +50,7 @@ else:
     LEAK_USERS, LEAK_S = (), 0.0
 
 
-# Iterations for about 150 ms on this machine, measured at start.
+# Iterations for about --hash-ms on this machine (one core), measured at start.
 ITERATIONS = 1
 if MODE == "hash":
     # The fastest of a few trials: a busy moment at start must not make every hash longer.
@@ -54,11 +59,12 @@ if MODE == "hash":
         t = time.perf_counter()
         hashlib.pbkdf2_hmac("sha256", b"x", b"salt", 50000)
         trials.append((time.perf_counter() - t) / 50000)
-    ITERATIONS = max(1000, int(0.150 / min(trials)))
-    print(f"signin_server: {ITERATIONS} PBKDF2 iterations for 150 ms", file=sys.stderr, flush=True)
+    ITERATIONS = max(1000, int(_args.hash_ms / 1000.0 / min(trials)))
+    print(f"signin_server: {ITERATIONS} PBKDF2 iterations for {_args.hash_ms:g} ms", file=sys.stderr, flush=True)
 
 
 LOCK = threading.Lock()
+STARTED = time.monotonic()
 STATS = {"in_flight": 0, "max_in_flight": 0, "requests": 0}
 
 
@@ -123,6 +129,8 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(400, {"error": "username and password are required"})
             return
         user = str(data["username"])
+        if _args.log:
+            print(f"{time.monotonic() - STARTED:8.3f} {user}", file=sys.stderr, flush=True)
         if MODE == "hash":
             hashlib.pbkdf2_hmac("sha256", str(data["password"]).encode(), b"salt", ITERATIONS)
         elif MODE == "delay":
@@ -132,6 +140,6 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(401, {"error": "invalid credentials"})
 
 
+HTTPServer.request_queue_size = 64
 ThreadingHTTPServer.daemon_threads = True
-ThreadingHTTPServer.request_queue_size = 64
-ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+(HTTPServer if _args.serial else ThreadingHTTPServer)(("127.0.0.1", PORT), Handler).serve_forever()

@@ -119,6 +119,16 @@ pub enum Decision {
 pub fn decide(data: &EnumData, network_ms: Option<f64>) -> Decision {
     let pool = data.timing_pool();
     let randoms: Vec<f64> = pool.iter().map(|a| a.ms).collect();
+    if data.expensive && randoms.len() < 10 {
+        let each = data
+            .calibration
+            .map(|(n, ms)| format!(" about {:.1} s", ms / 1000.0 / n.max(1) as f64))
+            .unwrap_or_default();
+        return Decision::Undecided(format!(
+            "every attempt waits{each} on a server that answers one request at a time, so no random accounts were sampled for timing: keyhole cannot see timing differences here{}",
+            data.cut_short_note("; ", "")
+        ));
+    }
     if randoms.len() < 10 {
         return Decision::Undecided(format!(
             "only {} timing samples from random accounts (10 needed){}",

@@ -69,10 +69,28 @@ fn same_account(a: &Item, b: &Item) -> bool {
     }
 }
 
-/// Waves for these accounts under test, `per_wave` to a wave and the rest of each wave random
-/// accounts, and waves of random accounts alone for `pool` more timing samples: in a random
-/// order, each wave shuffled.
-fn layout(mut subjects: Vec<Item>, per_wave: usize, width: usize, pool: usize) -> Vec<Vec<Item>> {
+/// How a sample's waves are filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fill {
+    /// Each wave of accounts under test is topped up with random accounts to `width`, and
+    /// the pool goes in whole waves: attempts are cheap, round trips are not.
+    Full,
+    /// Exactly the attempts asked for: where every attempt costs the server real work (a slow
+    /// hash), a random account that is neither under test nor in the pool is only volume,
+    /// which the sample already has.
+    Lean,
+}
+
+/// Waves for these accounts under test, `per_wave` to a wave (with `Fill::Full`, the rest of
+/// each wave random accounts), and waves of random accounts alone for `pool` more timing
+/// samples: in a random order, each wave shuffled.
+fn layout(
+    mut subjects: Vec<Item>,
+    per_wave: usize,
+    width: usize,
+    pool: usize,
+    fill: Fill,
+) -> Vec<Vec<Item>> {
     let mut rng = rand::thread_rng();
     subjects.shuffle(&mut rng);
     let mut waves: Vec<Vec<Item>> = Vec::new();
@@ -91,11 +109,26 @@ fn layout(mut subjects: Vec<Item>, per_wave: usize, width: usize, pool: usize) -
         }
         later.extend(rest.drain(..));
         rest = later;
-        wave.resize_with(width.max(wave.len()), || Item::Random);
+        if fill == Fill::Full {
+            wave.resize_with(width.max(wave.len()), || Item::Random);
+        }
         waves.push(wave);
     }
-    for _ in 0..pool.div_ceil(width.max(1)) {
-        waves.push(vec![Item::Random; width.max(1)]);
+    let width = width.max(1);
+    match fill {
+        Fill::Full => {
+            for _ in 0..pool.div_ceil(width) {
+                waves.push(vec![Item::Random; width]);
+            }
+        }
+        Fill::Lean => {
+            let mut left = pool;
+            while left > 0 {
+                let n = left.min(width);
+                waves.push(vec![Item::Random; n]);
+                left -= n;
+            }
+        }
     }
     waves.shuffle(&mut rng);
     for w in &mut waves {
@@ -169,7 +202,11 @@ pub fn window_in_text(text: &str) -> Option<f64> {
 const SERIAL_MIN_MS: f64 = 5.0;
 
 /// Candidates tried on an endpoint whose every answer is slow (a costly password hash).
-const SLOW_CANDIDATES: usize = 4;
+const SLOW_CANDIDATES: usize = 3;
+/// Random accounts in the timing pool there: three samples above all of n random accounts give
+/// a two-sided exact p of 2/C(n+3, 3), which must pass Holm's first step, 0.01/candidates:
+/// n = 14 for 3 candidates (p = 0.0029 ≤ 0.0033).
+const SLOW_POOL: usize = 14;
 
 /// Candidates that get stage-2 attempts at most.
 const MAX_SUSPECTS: usize = 4;
@@ -208,6 +245,14 @@ pub struct EnumData {
     /// The sample went in synchronised pairs across a network (a round trip of
     /// [`PAIRS_FROM_MS`] or more): in-pair differences may decide.
     pub pairs: bool,
+    /// The calibration wave: how many attempts went together and how long it took them all
+    /// (ms), which is what the server lets one client through at.
+    pub calibration: Option<(usize, f64)>,
+    /// Every attempt costs a long wait on a server that takes one at a time (the calibration
+    /// found it serial and each rejection takes [`super::throttle::CONSTANT_DELAY_MS`] or
+    /// more): the sample keeps to the accounts under test, and the delay itself limits each
+    /// client, so the volume probes are not run.
+    pub expensive: bool,
 }
 
 impl EnumData {
@@ -401,48 +446,54 @@ impl Prober<'_> {
         // guesses, so that the Holm correction over them needs fewer random accounts.
         let slow = self.is_slow_endpoint();
         let (candidates, pool): (&[String], usize) = if slow {
-            // The pool: three samples above all of n random accounts give a two-sided exact
-            // p of 2/C(n+3, 3), which must pass Holm's first step, 0.01/candidates: n = 16
-            // for 4 candidates (p = 0.0025), 26 for 12 (p = 0.00054).
-            (&candidates[..candidates.len().min(SLOW_CANDIDATES)], 16)
+            (
+                &candidates[..candidates.len().min(SLOW_CANDIDATES)],
+                SLOW_POOL,
+            )
         } else {
+            // 26 random accounts let three samples pass Holm's first step over 12 candidates
+            // (2/C(29, 3) = 0.00054).
             (candidates, 26)
         };
         data.candidates.truncate(candidates.len());
-        // An endpoint that answers every failure after a long delay (not a one-at-a-time
-        // server: the calibration tells) costs a round trip of that delay per wave: wider
-        // waves, several accounts under test in each.
-        let wide = self
-            .server_ms()
-            .is_some_and(|b| b >= super::throttle::CONSTANT_DELAY_MS);
-        // Waves as wide as --concurrency, except on an endpoint that works hard for every
-        // attempt (a slow hash without a long delay) or where an attempt costs two requests
-        // (a form page for its token): there fewer requests beat fewer round trips.
-        let width = if (slow && !wide) || self.cost() > 1 {
-            self.wave_width().min(SLOW_WAVE)
+        // Waves as wide as --concurrency, except on a slow endpoint until the calibration wave
+        // tells a long delay from hard work, or where an attempt costs two requests (a form
+        // page for its token): there fewer requests beat fewer round trips.
+        let narrow = self.wave_width().min(SLOW_WAVE);
+        let mut width = if slow || self.cost() > 1 {
+            narrow
         } else {
             self.wave_width()
+        };
+        let mut fill = Fill::Full;
+        let per_wave = |width: usize, fill: Fill| match fill {
+            Fill::Lean => width,
+            Fill::Full => (width / 2).max(1),
         };
 
         // Stage 1: a wave of random accounts alone first (the calibration), then every
         // candidate once and the control once, half a wave at most, and waves of random accounts
-        // for the timing pool.
+        // for the timing pool. On a slow endpoint the calibration wave is narrow: a server that
+        // takes one request at a time makes a client wait for the whole wave.
         let calibrated = width;
-        let mut width = width;
         for stage in 0..2 {
             let waves = if stage == 0 {
-                vec![vec![Item::Random; width]]
+                vec![vec![Item::Random; calibrated]]
             } else {
                 let mut subjects: Vec<Item> =
                     candidates.iter().cloned().map(Item::Candidate).collect();
                 subjects.push(Item::Control);
-                layout(
-                    subjects,
-                    (width / 2).max(1),
-                    width,
-                    pool.saturating_sub(calibrated),
-                )
+                // A one-at-a-time server that makes every attempt wait long: random accounts
+                // for a timing pool would cost a second or more each, and could not outvote
+                // such a server's own variation. The accounts under test only.
+                let pool = if data.expensive {
+                    0
+                } else {
+                    pool.saturating_sub(calibrated)
+                };
+                layout(subjects, per_wave(width, fill), width, pool, fill)
             };
+            let started = std::time::Instant::now();
             if !self
                 .run_waves(
                     client,
@@ -457,7 +508,39 @@ impl Prober<'_> {
                 return data;
             }
             if stage == 0 {
+                data.calibration = Some((calibrated, started.elapsed().as_secs_f64() * 1000.0));
                 self.calibrate(&mut data);
+                data.expensive = data.serial.is_some()
+                    && match (self.server_ms(), self.base_ms) {
+                        (Some(delay), Some(base))
+                            if delay >= super::throttle::CONSTANT_DELAY_MS =>
+                        {
+                            super::throttle::ConstantDelay::of_waves(
+                                delay,
+                                base,
+                                data.calibration.as_slice(),
+                            )
+                            .is_some_and(|d| d.serialised())
+                        }
+                        _ => false,
+                    };
+                if slow {
+                    // Did the calibration's attempts wait side by side, together no slower than
+                    // one alone? Then the endpoint sleeps (a delay on every failure) and a wave
+                    // costs one delay whatever its width: wide waves, several accounts under
+                    // test in each. Otherwise it works (a slow hash on a few cores) or takes
+                    // one request at a time: every attempt costs the server real work, and the
+                    // sample sends exactly the attempts each check needs.
+                    let waited = matches!(
+                        (data.calibration, self.base_ms),
+                        (Some((_, ms)), Some(base)) if ms < 1.3 * base
+                    );
+                    if waited && self.cost() == 1 {
+                        width = self.wave_width();
+                    } else if !waited {
+                        fill = Fill::Lean;
+                    }
+                }
                 // The protocol is known from the first answers on. Across a real network,
                 // attempts released together go out as pairs: a server working through eight
                 // requests one after the other puts milliseconds between wave-mates that a
@@ -479,7 +562,34 @@ impl Prober<'_> {
         // Stage 2: two more attempts for the candidates that stood out, and the control, each
         // alone among random accounts (two suspects in one wave of a one-at-a-time server would
         // share each other's delay). Without a suspect there is nothing to confirm.
-        let suspects = self.suspects(&data, owned.as_deref());
+        let hedge = if data.expensive {
+            Hedge::ResponseOnly
+        } else if fill == Fill::Lean && data.serial.is_none() {
+            // Stage 2 adds no random accounts here: the pool is final.
+            Hedge::Decidable
+        } else {
+            Hedge::Furthest
+        };
+        self.scanner.progress.detail(&format!(
+            "sample: {} candidate(s), waves of {width}{}{}{}",
+            candidates.len(),
+            if fill == Fill::Lean {
+                ", lean (each attempt is costly)"
+            } else {
+                ""
+            },
+            if data.serial.is_some() {
+                ", one at a time (the server serialises)"
+            } else {
+                ""
+            },
+            if data.expensive {
+                ", no timing pool (every attempt waits long)"
+            } else {
+                ""
+            },
+        ));
+        let suspects = self.suspects(&data, owned.as_deref(), hedge);
         if suspects.is_empty() {
             return data;
         }
@@ -506,10 +616,14 @@ impl Prober<'_> {
         // the page's own work: more random accounts, so that one slow outlier among them does
         // not hide a real difference.
         let waves = if data.blocking {
-            layout(subjects, 1, 1, 8)
+            layout(subjects, 1, 1, 8, fill)
         } else {
-            let more = if data.serial.is_some() { 8 } else { 0 };
-            layout(subjects, (width / 2).max(1), width, more)
+            let more = if data.serial.is_some() && !data.expensive {
+                8
+            } else {
+                0
+            };
+            layout(subjects, per_wave(width, fill), width, more, fill)
         };
         // Confirming a suspect may use the account flows' share of the budget: the sign-in's
         // findings come first, and the flows get what the volume probes leave unused.
@@ -711,22 +825,17 @@ impl Prober<'_> {
             return;
         }
         let fast = times.iter().copied().fold(f64::INFINITY, f64::min);
-        let slow = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         // The server's own time (a round trip is not part of it).
         let floor = self.scanner.engine.fastest_ms().unwrap_or(0.0);
         let server = self.server_ms().unwrap_or((fast - floor).max(0.0));
-        // On such a server the answers of a wave of w come back about one server time apart,
-        // (w - 1) of them from first to last; a network's jitter spreads a wave by its own
-        // range whatever the server's time. So: a good part of (w - 1) server times.
-        let w = times.len() as f64;
-        if slow - fast >= (0.3 * (w - 1.0) * server).max(SERIAL_MIN_MS) {
+        if one_at_a_time(&times, server) {
             data.serial = Some(first);
         }
     }
 
     /// Candidates that get a second look (see `pick_suspects`), named with -v.
-    fn suspects(&self, data: &EnumData, owned: Option<&str>) -> Vec<String> {
-        let suspects = pick_suspects(data, owned);
+    fn suspects(&self, data: &EnumData, owned: Option<&str>, hedge: Hedge) -> Vec<String> {
+        let suspects = pick_suspects(data, owned, hedge);
         self.scanner.progress.detail(&format!(
             "timing: second look at {}",
             if suspects.is_empty() {
@@ -739,6 +848,26 @@ impl Prober<'_> {
     }
 }
 
+/// The answers of a wave of attempts sent together (`times`, ms) on an endpoint whose own time
+/// is `server` ms: does the server take one request at a time?
+///
+/// On such a server the answers of a wave of w come back about one server time apart, (w - 1)
+/// of them from first to last; a network's jitter spreads a wave by its own range whatever the
+/// server's time. So: a good part of (w - 1) server times. And every answer waits for the one
+/// before, so most gaps between consecutive answers are a good part of a server time too: a
+/// server with two workers answers in pairs (gaps of nothing, a server time, nothing), which is
+/// not one at a time.
+fn one_at_a_time(times: &[f64], server: f64) -> bool {
+    let fast = times.iter().copied().fold(f64::INFINITY, f64::min);
+    let slow = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let w = times.len() as f64;
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let gaps: Vec<f64> = sorted.windows(2).map(|p| p[1] - p[0]).collect();
+    let steady = stats::median(&gaps).is_some_and(|g| g >= 0.3 * server);
+    slow - fast >= (0.3 * (w - 1.0) * server).max(SERIAL_MIN_MS) && steady
+}
+
 /// The candidates that get stage-2 attempts: the owned account, any whose first answer differs
 /// from every random account's, any whose time lies beyond the pool's outer tenths, and in any
 /// case the guessed account of the rest whose time lay furthest from the random median.
@@ -749,18 +878,34 @@ impl Prober<'_> {
 /// (MediaWiki's 35 ms of pbkdf2 under CI load), and the one account that matters got no second
 /// look. Confirming it costs two attempts, never more than the 3 an account may have; the test
 /// then decides on all three, Holm-corrected over every candidate tried.
-fn pick_suspects(data: &EnumData, owned: Option<&str>) -> Vec<String> {
-    let randoms = data.timing_pool();
+///
+/// Where attempts are dear, `hedge` narrows that to what can still decide. When the pool is
+/// final (a slow endpoint's lean sample), three samples can only pass the test if all of them
+/// lie beyond every random account (two-sided exact p = 2/C(n+3, 3) is the least there is, and
+/// the pool is sized so that only that passes): a first sample inside the pool's range cannot
+/// become a finding, and its second look would only cost a slow hash twice. On a one-at-a-time
+/// server that makes each attempt wait long (no timing pool at all), only an answer that
+/// differs earns a second look.
+fn pick_suspects(data: &EnumData, owned: Option<&str>, hedge: Hedge) -> Vec<String> {
+    // An answer differs from every random account's, in any wave: response, not time.
+    let randoms = EnumData::usable(&data.random);
     // On the basis the test will use: in-wave differences where the waves were released
     // together and that beats the clock.
     let basis = data.basis();
     let times: Vec<f64> = basis.null.clone();
     // Beyond the pool's outer tenths: one slow outlier among the random accounts must not
     // hide a candidate (a suspect costs two attempts; the test decides on all three).
-    let (lo, hi) = (
-        stats::quantile(&times, 0.1).unwrap_or(f64::INFINITY),
-        stats::quantile(&times, 0.9).unwrap_or(f64::NEG_INFINITY),
-    );
+    let (lo, hi) = if hedge == Hedge::Decidable {
+        (
+            times.iter().copied().fold(f64::INFINITY, f64::min),
+            times.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        )
+    } else {
+        (
+            stats::quantile(&times, 0.1).unwrap_or(f64::INFINITY),
+            stats::quantile(&times, 0.9).unwrap_or(f64::NEG_INFINITY),
+        )
+    };
     let med = stats::median(&times);
     let mut scored: Vec<(f64, String)> = Vec::new();
     let mut furthest: Option<(f64, String)> = None;
@@ -778,19 +923,35 @@ fn pick_suspects(data: &EnumData, owned: Option<&str>) -> Vec<String> {
             scored.push((f64::INFINITY, name.clone()));
         } else if differs {
             scored.push((1e12, name.clone()));
+        } else if hedge == Hedge::ResponseOnly {
+            continue;
         } else if outside {
             scored.push((distance, name.clone()));
         } else if v.is_finite() && furthest.as_ref().is_none_or(|(d, _)| distance > *d) {
             furthest = Some((distance, name.clone()));
         }
     }
-    scored.extend(furthest);
+    if hedge == Hedge::Furthest {
+        scored.extend(furthest);
+    }
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     scored
         .into_iter()
         .take(MAX_SUSPECTS)
         .map(|(_, n)| n)
         .collect()
+}
+
+/// How far `pick_suspects` hedges beyond candidates that clearly stand out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hedge {
+    /// Also the candidate furthest from the pool's median, whatever the pool's spread.
+    Furthest,
+    /// Only candidates beyond every random account of a pool that will not grow (or
+    /// differing, or owned).
+    Decidable,
+    /// Only candidates whose answer differs (or owned): there is no timing pool.
+    ResponseOnly,
 }
 
 pub fn describe(a: &Attempt) -> String {
@@ -965,12 +1126,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_at_a_time_is_every_answer_waiting_for_the_one_before_not_workers_in_pairs() {
+        // One worker, 120 ms each: 120, 240, 360, 480 (plus a little network).
+        assert!(one_at_a_time(&[121.0, 242.0, 361.0, 483.0], 120.0));
+        // Two workers: answers in pairs.
+        assert!(!one_at_a_time(&[121.0, 122.0, 242.0, 243.0], 120.0));
+        // A hash sharing two cores: all four alike, slower than one alone.
+        assert!(!one_at_a_time(&[240.0, 251.0, 247.0, 262.0], 120.0));
+        // A fast server taking one at a time at loopback, and the same answers merely jittered.
+        assert!(one_at_a_time(
+            &[1.2, 3.1, 5.0, 7.2, 9.1, 11.0, 13.2, 15.1],
+            1.9
+        ));
+        assert!(!one_at_a_time(
+            &[1.2, 1.4, 1.3, 1.9, 1.1, 1.6, 1.2, 1.5],
+            1.0
+        ));
+    }
+
+    #[test]
     fn layout_puts_subjects_per_wave_and_pool_waves_apart() {
         let subjects: Vec<Item> = (0..5)
             .map(|i| Item::Candidate(format!("c{i}")))
             .chain([Item::Control])
             .collect();
-        let waves = layout(subjects, 2, 4, 8);
+        let waves = layout(subjects, 2, 4, 8, Fill::Full);
         assert_eq!(waves.len(), 3 + 2, "3 subject waves and 2 pool waves");
         assert!(waves.iter().all(|w| w.len() == 4));
         let per_wave: Vec<usize> = waves
@@ -987,11 +1167,24 @@ mod tests {
             Item::Control,
             Item::Control,
         ];
-        for w in layout(twice, 4, 8, 0) {
+        for w in layout(twice.clone(), 4, 8, 0, Fill::Full) {
             let subjects: Vec<&Item> = w.iter().filter(|i| !matches!(i, Item::Random)).collect();
             assert_eq!(subjects.len(), 2, "{w:?}");
             assert!(!same_account(subjects[0], subjects[1]), "{w:?}");
         }
+        // Lean: no random account rides along, and the pool is exactly what was asked for.
+        let lean = layout(twice, 4, 4, 10, Fill::Lean);
+        let sizes: Vec<usize> = lean.iter().map(Vec::len).collect();
+        assert_eq!(sizes.iter().sum::<usize>(), 4 + 10, "{sizes:?}");
+        let subject_waves: Vec<&Vec<Item>> = lean
+            .iter()
+            .filter(|w| w.iter().any(|i| !matches!(i, Item::Random)))
+            .collect();
+        assert_eq!(subject_waves.len(), 2);
+        assert!(subject_waves
+            .iter()
+            .all(|w| w.len() == 2 && !same_account(&w[0], &w[1])));
+        assert!(sizes.iter().all(|&n| n <= 4));
     }
 
     #[test]
@@ -1056,9 +1249,12 @@ mod tests {
         );
         let q90 = stats::quantile(&d.random.iter().map(|a| a.ms).collect::<Vec<_>>(), 0.9);
         assert!(q90.unwrap() > 169.0, "the pool's tenths hide admin here");
-        assert_eq!(pick_suspects(&d, None), ["admin"]);
+        assert_eq!(pick_suspects(&d, None, Hedge::Furthest), ["admin"]);
         // The owned account always gets its second look, and the furthest guess still does.
-        assert_eq!(pick_suspects(&d, Some("root")), ["root", "admin"]);
+        assert_eq!(
+            pick_suspects(&d, Some("root"), Hedge::Furthest),
+            ["root", "admin"]
+        );
     }
 
     #[test]
@@ -1073,10 +1269,22 @@ mod tests {
                 ("nearer", 107.0),
             ],
         );
-        assert_eq!(pick_suspects(&d, None), ["fast", "slow", "near"]);
+        assert_eq!(
+            pick_suspects(&d, None, Hedge::Furthest),
+            ["fast", "slow", "near"]
+        );
         // No pool: every candidate lies outside it.
         let empty = stage_one(&[], &[("admin", 150.0)]);
-        assert_eq!(pick_suspects(&empty, None), ["admin"]);
+        assert_eq!(pick_suspects(&empty, None, Hedge::Furthest), ["admin"]);
+        // Where each attempt waits long and there is no pool, only an answer that differs (or
+        // the owned account) earns a second look: time alone cannot decide there.
+        assert!(pick_suspects(&d, None, Hedge::ResponseOnly).is_empty());
+        // A pool that will not grow: only what lies beyond all of it can still pass the test.
+        assert_eq!(pick_suspects(&d, None, Hedge::Decidable), ["fast", "slow"]);
+        assert_eq!(
+            pick_suspects(&d, Some("near"), Hedge::ResponseOnly),
+            ["near"]
+        );
     }
 
     #[test]

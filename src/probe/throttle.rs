@@ -108,8 +108,6 @@ impl ThrottleData {
 /// An endpoint whose usual rejection takes this long (a costly password hash, a delay) gets the
 /// smaller volume plan: every attempt costs the server real work.
 pub const SLOW_ENDPOINT_MS: f64 = 80.0;
-/// Many-account attempts on a slow endpoint.
-pub const SLOW_SPRAY_ATTEMPTS: usize = 30;
 /// From this usual time on, a delay that does not grow is reported as an observation with the
 /// rate parallel attempts get through at.
 pub const CONSTANT_DELAY_MS: f64 = 300.0;
@@ -167,13 +165,21 @@ impl ThrottleData {
             .chain(self.one.iter().flat_map(|b| b.waves.iter()))
             .copied()
             .collect();
+        ConstantDelay::of_waves(delay, self.base_ms, &waves)
+    }
+}
+
+impl ConstantDelay {
+    /// What waves of parallel attempts (each: how many, and how long they took in all, ms)
+    /// say about a delay of `delay_ms` on an endpoint whose usual rejection takes `base_ms`.
+    pub fn of_waves(delay_ms: f64, base_ms: f64, waves: &[(usize, f64)]) -> Option<ConstantDelay> {
         let n: usize = waves.iter().map(|w| w.0).sum();
         let ms: f64 = waves.iter().map(|w| w.1).sum();
         let width = waves.iter().map(|w| w.0).max()?;
-        (ms > 0.0).then(|| ConstantDelay {
-            ms: delay,
+        (ms > 0.0 && base_ms > 0.0).then(|| ConstantDelay {
+            ms: delay_ms,
             parallel_per_s: n as f64 * 1000.0 / ms,
-            sequential_per_s: 1000.0 / self.base_ms,
+            sequential_per_s: 1000.0 / base_ms,
             width,
         })
     }
@@ -237,6 +243,19 @@ impl Prober<'_> {
         let slow = self.is_slow_endpoint() || base_ms - floor_ms >= SLOW_ENDPOINT_MS;
 
         let mut spray = Burst::new(Pattern::Spray, earlier + enumeration.sequence.len(), None);
+        if enumeration.expensive && enumeration.throttled.is_none() {
+            // A server that takes one attempt at a time and makes each wait long already
+            // limits every client to its pace, which the calibration wave measured: that is the
+            // verdict (see `ConstantDelay`), and a burst would only cost a second an attempt.
+            spray.waves.extend(enumeration.calibration);
+            return ThrottleData {
+                spray,
+                one: None,
+                base_ms,
+                floor_ms,
+                unclassified_change: None,
+            };
+        }
         match &enumeration.throttled {
             Some(t) if t.role == Role::Random => {
                 spray.throttled_at = Some(spray.prior);
@@ -245,20 +264,18 @@ impl Prober<'_> {
             }
             _ => {
                 // A throttle on a repeated account may be per account: fresh accounts decide.
-                let target = if slow {
-                    SLOW_SPRAY_ATTEMPTS
+                // Where every attempt costs the server a slow hash, the enumeration sample's
+                // back-to-back waves are already a burst of many accounts: only what the
+                // decision needs is added.
+                let (target, least) = if slow {
+                    (MIN_VOLUME_ATTEMPTS, 0)
                 } else {
-                    SPRAY_ATTEMPTS
+                    (SPRAY_ATTEMPTS, SPRAY_EXTRA_MIN)
                 };
                 let budget = if enumeration.throttled.is_some() {
                     // keep going as a full spray burst, the repeated-account throttle aside
                     target.max(spray.prior + 4) - spray.prior
                 } else {
-                    let least = if slow {
-                        SPRAY_EXTRA_MIN / 2
-                    } else {
-                        SPRAY_EXTRA_MIN
-                    };
                     target.saturating_sub(spray.prior).max(least)
                 };
                 let reserve = BYPASS_RESERVE + self.cost() * ONE_ACCOUNT_ATTEMPTS as u32;
@@ -276,13 +293,26 @@ impl Prober<'_> {
         let one = if spray.throttled() {
             None
         } else {
+            // On a slow endpoint the control account (a random account the sample already tried
+            // up to three times) goes on as the one account: its attempts count.
+            let control = enumeration
+                .control
+                .first()
+                .map(|a| a.account.clone())
+                .filter(|_| slow);
             let account = self
                 .scanner
                 .cfg
                 .username
                 .clone()
+                .or_else(|| control.clone())
                 .unwrap_or_else(|| self.scanner.random_account(id));
-            let mut one = Burst::new(Pattern::OneAccount, 0, Some(account.clone()));
+            let prior = if control.as_ref() == Some(&account) {
+                enumeration.control.len()
+            } else {
+                0
+            };
+            let mut one = Burst::new(Pattern::OneAccount, prior, Some(account.clone()));
             // Reuse the client: a per-client throttle must see the same client.
             // The tester's own account answers as an existing account does: it may pay a slow
             // password hash random accounts do not, and say "wrong password" where they get
@@ -300,7 +330,8 @@ impl Prober<'_> {
                 MIN_VOLUME_ATTEMPTS
             } else {
                 ONE_ACCOUNT_ATTEMPTS
-            };
+            }
+            .saturating_sub(prior);
             self.run_burst(client, &mut one, attempts, BYPASS_RESERVE, one_base, || {
                 account.clone()
             })
