@@ -63,7 +63,12 @@ pub fn test_group(group: &[f64], randoms: &[f64]) -> Option<GroupTest> {
 /// `server_ms` is the random accounts' median time above the fastest answer seen: the server's
 /// own work, without the network's round trip (a 20 ms leak is no smaller for being 50 ms away).
 pub fn meets_floor(t: &GroupTest, server_ms: f64) -> bool {
-    meets(t, floor_ms(MIN_GAP_MS, MIN_GAP_RATIO, server_ms))
+    meets(t, clock_floor_ms(server_ms))
+}
+
+/// The smallest gap the clock's comparison reports on a server that takes `server_ms`.
+pub fn clock_floor_ms(server_ms: f64) -> f64 {
+    floor_ms(MIN_GAP_MS, MIN_GAP_RATIO, server_ms)
 }
 
 /// The smallest gap reported, from the method's absolute floor and the server's own time.
@@ -79,24 +84,47 @@ fn meets(t: &GroupTest, floor: f64) -> bool {
 /// first step against this many random values, or the null varies by more than the smallest
 /// difference worth reporting (`floor`).
 fn blind_spot(basis: &Basis, floor: f64, tested: usize) -> Option<String> {
-    let n = basis.null.len() as f64;
-    // Three attempts above every random value: the smallest two-sided exact p there is.
-    let best_p = 2.0 / ((n + 3.0) * (n + 2.0) * (n + 1.0) / 6.0);
+    limits(
+        &basis.null,
+        3,
+        floor,
+        tested,
+        &format!(
+            "random accounts' {} vary that much (method {})",
+            if basis.paired {
+                "in-wave differences"
+            } else {
+                "times"
+            },
+            basis.method
+        ),
+    )
+}
+
+/// What a test of `k` samples per account against this `null`, over `tested` accounts, cannot
+/// see: `k` samples above every null value give the smallest two-sided exact p there is,
+/// 2/C(n+k, k), which must pass Holm's first step; and the null's spread
+/// ([`crate::probe::enumeration::smallest_visible_ms`]) must not exceed the smallest
+/// difference worth reporting (`floor`). `why` says what varies.
+pub fn limits(null: &[f64], k: usize, floor: f64, tested: usize, why: &str) -> Option<String> {
+    let n = null.len();
+    let best_p = 2.0 / binomial(n + k, k);
     if tested > 0 && best_p > ALPHA / tested as f64 {
         return Some(format!(
-            "{} random samples cannot show a difference for {tested} accounts (three attempts each reach p = {best_p:.4} at best, {:.4} needed)",
-            basis.null.len(),
+            "{n} random samples cannot show a difference for {tested} account(s) ({k} attempts each reach p = {best_p:.4} at best, {:.4} needed)",
             ALPHA / tested as f64
         ));
     }
-    let smallest = basis.smallest_visible_ms();
+    let smallest = crate::probe::enumeration::smallest_visible_ms(null);
     (smallest > floor).then(|| {
         format!(
-            "cannot see differences under {smallest:.1} ms here: random accounts' {} vary that much (method {}), and the check reports differences from {floor:.1} ms",
-            if basis.paired { "in-wave differences" } else { "times" },
-            basis.method
+            "cannot see differences under {smallest:.1} ms here: {why}, and the check reports differences from {floor:.1} ms"
         )
     })
+}
+
+fn binomial(n: usize, k: usize) -> f64 {
+    (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64)
 }
 
 /// What the timing check concluded.
@@ -386,6 +414,29 @@ impl Check for TimingEnumeration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_say_what_a_null_cannot_show() {
+        // Eleven quiet random values: three samples can reach p = 2/364, and the spread (the
+        // second-most-extreme value's distance from the median) is 1 ms, under a 5 ms floor.
+        let quiet = [
+            100.0, 101.0, 99.0, 100.5, 99.5, 100.0, 101.0, 99.0, 100.2, 99.8, 100.0,
+        ];
+        assert_eq!(limits(&quiet, 3, 5.0, 1, "x"), None);
+        // Over four accounts Holm asks 0.0025 of the first: eleven values are too few.
+        let few = limits(&quiet, 3, 5.0, 4, "x").unwrap();
+        assert!(few.contains("cannot show a difference for 4"), "{few}");
+        // A noisy null: differences under its spread cannot be seen.
+        let noisy = [
+            100.0, 140.0, 60.0, 120.0, 80.0, 100.0, 130.0, 70.0, 110.0, 90.0, 100.0,
+        ];
+        let why = limits(&noisy, 3, 5.0, 1, "random identifiers vary").unwrap();
+        assert!(
+            why.starts_with("cannot see differences under 30.0 ms"),
+            "{why}"
+        );
+        assert_eq!(binomial(14, 3), 364.0);
+    }
     use crate::scan::Role;
 
     /// A sample: 24 random accounts in all-random waves, the control, and `admin` whose three

@@ -1004,18 +1004,18 @@ impl Basis {
     /// from the null's median they must all be to clear every value of it but the most extreme
     /// one (what an exact test over this many values, Holm-corrected, asks of three samples).
     pub fn smallest_visible_ms(&self) -> f64 {
-        let mut s: Vec<f64> = self
-            .null
-            .iter()
-            .copied()
-            .filter(|v| v.is_finite())
-            .collect();
-        s.sort_by(f64::total_cmp);
-        let (Some(mid), true) = (stats::median(&s), s.len() >= 3) else {
-            return f64::INFINITY;
-        };
-        (s[s.len() - 2] - mid).max(mid - s[1])
+        smallest_visible_ms(&self.null)
     }
+}
+
+/// See [`Basis::smallest_visible_ms`]: the same for any null sample.
+pub fn smallest_visible_ms(null: &[f64]) -> f64 {
+    let mut s: Vec<f64> = null.iter().copied().filter(|v| v.is_finite()).collect();
+    s.sort_by(f64::total_cmp);
+    let (Some(mid), true) = (stats::median(&s), s.len() >= 3) else {
+        return f64::INFINITY;
+    };
+    (s[s.len() - 2] - mid).max(mid - s[1])
 }
 
 /// `a`'s time minus the median of the other answered random accounts of its wave (None
