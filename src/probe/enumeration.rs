@@ -445,11 +445,10 @@ impl Prober<'_> {
         // An endpoint that hashes every attempt slowly gets fewer, better-placed samples: fewer
         // guesses, so that the Holm correction over them needs fewer random accounts.
         let slow = self.is_slow_endpoint();
-        let (candidates, pool): (&[String], usize) = if slow {
-            (
-                &candidates[..candidates.len().min(SLOW_CANDIDATES)],
-                SLOW_POOL,
-            )
+        let (mut candidates, mut pool): (&[String], usize) = if slow {
+            // Four guesses and 16 random accounts (2/C(19, 3) = 0.0021 ≤ 0.01/4), or the
+            // lean plan's three and 14 once the first wave shows that the server works.
+            (&candidates[..candidates.len().min(SLOW_CANDIDATES + 1)], 16)
         } else {
             // 26 random accounts let three samples pass Holm's first step over 12 candidates
             // (2/C(29, 3) = 0.00054).
@@ -537,8 +536,14 @@ impl Prober<'_> {
                     );
                     if waited && self.cost() == 1 {
                         width = self.wave_width();
-                    } else if !waited {
+                    } else if !waited && (data.serial.is_none() || data.expensive) {
+                        // (A one-at-a-time server keeps the plan it had, its attempts one by
+                        // one and its own variation needing the larger pool, unless every
+                        // attempt waits long: then there is no pool at all.)
                         fill = Fill::Lean;
+                        candidates = &candidates[..candidates.len().min(SLOW_CANDIDATES)];
+                        data.candidates.truncate(candidates.len());
+                        pool = SLOW_POOL;
                     }
                 }
                 // The protocol is known from the first answers on. Across a real network,
