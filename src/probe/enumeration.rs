@@ -523,7 +523,16 @@ impl Prober<'_> {
                         }
                         _ => false,
                     };
-                if slow {
+                // The first wave's own answers must be slow too: a confirmation over fresh
+                // connections can look slow where the endpoint is not.
+                let floor = self.scanner.engine.fastest_ms().unwrap_or(0.0);
+                let first_wave: Vec<f64> = EnumData::usable(&data.random)
+                    .iter()
+                    .map(|a| a.ms)
+                    .collect();
+                let works_slowly = stats::median(&first_wave)
+                    .is_some_and(|m| m - floor >= super::throttle::SLOW_ENDPOINT_MS);
+                if slow && works_slowly {
                     // Did the calibration's attempts wait side by side, together no slower than
                     // one alone? Then the endpoint sleeps (a delay on every failure) and a wave
                     // costs one delay whatever its width: wide waves, several accounts under
@@ -549,9 +558,12 @@ impl Prober<'_> {
                 // The protocol is known from the first answers on. Across a real network,
                 // attempts released together go out as pairs: a server working through eight
                 // requests one after the other puts milliseconds between wave-mates that a
-                // pair does not have.
+                // pair does not have. (Not where every attempt is costly work: the server's own
+                // variation is what hides a difference there, and a pair's random account
+                // would be one more slow hash.)
                 data.method = self.timing_method();
                 if data.method != "sequential"
+                    && fill == Fill::Full
                     && self
                         .scanner
                         .engine
