@@ -64,10 +64,17 @@ fn app(leak_ms: f64) -> Router {
         )
         .route("/api/login", post(login))
         // Every answer, whatever the path, a round trip away: the scan is across a network.
+        // The round trip starts once the whole request is here (its last byte may be held
+        // back): a network cannot deliver the answer before the question.
         .layer(axum::middleware::from_fn(
             |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                let (parts, body) = req.into_parts();
+                let bytes = axum::body::to_bytes(body, 1 << 20)
+                    .await
+                    .unwrap_or_default();
                 tokio::time::sleep(Duration::from_millis(ROUND_TRIP_MS)).await;
-                next.run(req).await
+                next.run(axum::extract::Request::from_parts(parts, bytes.into()))
+                    .await
             },
         ))
         .with_state(Arc::new(Jitter {

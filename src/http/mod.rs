@@ -594,8 +594,13 @@ impl Engine {
         }
         let mut resp = resp;
         keep_headers(&mut resp.headers, HEADERS_KEEP);
-        self.fastest_us
-            .fetch_min(resp.ttfb.as_micros() as u64, Ordering::SeqCst);
+        // The network's floor is learned from requests sent whole: a held-back request's
+        // answer is timed from its last byte, and a server that starts its work on the headers
+        // (or a proxy that forwards them) has used part of the round trip by then.
+        if gate.is_none() {
+            self.fastest_us
+                .fetch_min(resp.ttfb.as_micros() as u64, Ordering::SeqCst);
+        }
         self.http2_seen
             .store(resp.version == Version::Http2, Ordering::SeqCst);
         self.log_line(&format!(
