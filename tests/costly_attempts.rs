@@ -83,10 +83,16 @@ fn server(cores: usize, work_ms: u64) -> Arc<Server> {
     })
 }
 
-async fn scan(url: &str) -> keyhole::report::Report {
+/// Start a server whose failures each hold one of `cores` for `work_ms`, scan it with the
+/// defaults, and return the server (its counts), the report and the report as JSON.
+async fn scan_server(cores: usize, work_ms: u64) -> (Arc<Server>, keyhole::report::Report, String) {
+    let s = server(cores, work_ms);
+    let url = support_h2::serve_apart(app(s.clone()), None);
     let cfg =
-        ScanConfig::build(url, Overrides::default(), Verbosity::Quiet, false).expect("config");
-    keyhole::pipeline::scan(cfg).await.expect("scan")
+        ScanConfig::build(&url, Overrides::default(), Verbosity::Quiet, false).expect("config");
+    let r = keyhole::pipeline::scan(cfg).await.expect("scan");
+    let report = serde_json::to_string(&r).unwrap();
+    (s, r, report)
 }
 
 fn total(s: &Server) -> usize {
@@ -95,10 +101,7 @@ fn total(s: &Server) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sign_in_that_works_hard_on_every_attempt_gets_only_the_attempts_its_checks_need() {
-    let s = server(2, 120);
-    let url = support_h2::serve_apart(app(s.clone()), None);
-    let r = scan(&url).await;
-    let report = serde_json::to_string(&r).unwrap();
+    let (s, r, report) = scan_server(2, 120).await;
     let missing = r
         .findings
         .iter()
@@ -132,10 +135,7 @@ async fn a_sign_in_that_works_hard_on_every_attempt_gets_only_the_attempts_its_c
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_one_at_a_time_sign_in_that_waits_long_is_decided_from_its_first_wave() {
-    let s = server(1, 400);
-    let url = support_h2::serve_apart(app(s.clone()), None);
-    let r = scan(&url).await;
-    let report = serde_json::to_string(&r).unwrap();
+    let (s, r, report) = scan_server(1, 400).await;
     assert!(
         !r.findings.iter().any(|f| f.id == "rate-limit.missing"),
         "the wait limits every client: {report}"

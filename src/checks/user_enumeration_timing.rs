@@ -414,6 +414,7 @@ impl Check for TimingEnumeration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::Role;
 
     #[test]
     fn limits_say_what_a_null_cannot_show() {
@@ -437,7 +438,6 @@ mod tests {
         );
         assert_eq!(binomial(14, 3), 364.0);
     }
-    use crate::scan::Role;
 
     /// A sample: 24 random accounts in all-random waves, the control, and `admin` whose three
     /// attempts take `admin_ms` (each in a wave with three random accounts at `mates_ms`).

@@ -875,11 +875,12 @@ impl Prober<'_> {
 /// server with two workers answers in pairs (gaps of nothing, a server time, nothing), which is
 /// not one at a time.
 fn one_at_a_time(times: &[f64], server: f64) -> bool {
-    let fast = times.iter().copied().fold(f64::INFINITY, f64::min);
-    let slow = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let w = times.len() as f64;
     let mut sorted = times.to_vec();
     sorted.sort_by(f64::total_cmp);
+    let (Some(fast), Some(slow)) = (sorted.first(), sorted.last()) else {
+        return false;
+    };
+    let w = sorted.len() as f64;
     let gaps: Vec<f64> = sorted.windows(2).map(|p| p[1] - p[0]).collect();
     let steady = stats::median(&gaps).is_some_and(|g| g >= 0.3 * server);
     slow - fast >= (0.3 * (w - 1.0) * server).max(SERIAL_MIN_MS) && steady
