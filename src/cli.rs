@@ -52,6 +52,8 @@ pub enum Command {
     #[command(after_help = FLEET_HELP)]
     Fleet(FleetArgs),
     /// Per target: the score over time, and the findings new or fixed since the previous scan
+    // `history prune` is a subcommand, and `history TARGET` stays: a word after `history` is
+    // the subcommand when it names one, the TARGET otherwise.
     #[command(after_help = HISTORY_HELP)]
     History(HistoryArgs),
     /// Take queued scans from a shared PostgreSQL store until stopped (SIGTERM, Ctrl-C)
@@ -96,8 +98,21 @@ Examples:
   keyhole history --format json --store postgres://keyhole@db/keyhole
   keyhole history --report 0193a1b2c3 --format html --output scan.html   re-render a stored scan
   keyhole history http://127.0.0.1:5000 --report latest --format sarif
+  keyhole history --format html --output fleet.html   a dashboard page, and each scan's report
+  keyhole history prune --keep 20 --older-than 90d    forget old scans (never a target's latest)
 
 Nothing here touches the network: it reads the history store only.";
+
+const PRUNE_HELP: &str = "\
+Deletes, in one transaction, each target's scans beyond its N newest (--keep N) and scans started
+before DATE (--older-than DATE); with both, what either rule selects. A target's latest scan is
+never deleted. Failed runs go with --older-than; with --keep alone, those from before the
+target's oldest kept scan go. The file does not shrink (no VACUUM): SQLite reuses the space.
+
+Examples:
+  keyhole history prune --keep 20
+  keyhole history prune --older-than 90d --dry-run
+  keyhole history prune http://127.0.0.1:5000 --keep 1 --store postgres://keyhole@db/keyhole";
 
 const WORKER_HELP: &str = "\
 A worker takes scans queued by `keyhole fleet FILE --enqueue --store postgres://...` and stores
@@ -157,21 +172,52 @@ pub struct HistoryArgs {
     /// One target's base URL (as scanned); without it, every target in the store
     #[arg(value_name = "TARGET")]
     pub target: Option<String>,
-    #[command(flatten)]
-    pub store: StoreArg,
+    /// History store: sqlite:PATH (embedded) or postgres://USER@HOST/DB [default: sqlite:keyhole.db]
+    // Global: `history --store URL prune` and `history prune --store URL` both name it.
+    #[arg(long, value_name = "URL", env = "KEYHOLE_STORE", global = true)]
+    pub store: Option<String>,
     /// Only scans started on or after DATE (2026-11-30, an RFC 3339 time, or 7d for days ago)
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
-    /// Format: pretty, json or markdown; with --report any report format [default: pretty]
+    /// Format: pretty, json, markdown or html (a dashboard page); with --report any report
+    /// format [default: pretty]
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
     /// Re-render the stored scan with this id (or a unique start of it; `latest` with TARGET),
     /// compared with the scan before it
     #[arg(long, value_name = "ID")]
     pub report: Option<String>,
-    /// With --report: also write it to FILE (written whole or not at all)
-    #[arg(long, value_name = "FILE", requires = "report")]
+    /// With --report or --format html: also write it to FILE (written whole or not at all);
+    /// the dashboard also writes each scan's report into FILE-STEM-reports/
+    #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<HistoryCommand>,
+}
+
+/// `keyhole history SUBCOMMAND`.
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// Delete old scans and failed runs from the store (never a target's latest scan)
+    #[command(after_help = PRUNE_HELP)]
+    Prune(PruneArgs),
+}
+
+/// `keyhole history prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Only this target (its base URL, as scanned); without it, every target in the store
+    #[arg(value_name = "TARGET")]
+    pub target: Option<String>,
+    /// Keep each target's N newest scans (at least 1: the latest is always kept)
+    #[arg(long, value_name = "N")]
+    pub keep: Option<u64>,
+    /// Delete scans started before DATE (2026-09-01, an RFC 3339 time, or 90d for days ago)
+    #[arg(long, value_name = "DATE")]
+    pub older_than: Option<String>,
+    /// Print what would be deleted, and delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `keyhole worker`.
@@ -724,6 +770,24 @@ async fn run_fleet(args: FleetArgs) -> anyhow::Result<u8> {
 /// report renderers.
 async fn run_history(args: HistoryArgs) -> anyhow::Result<u8> {
     use crate::fleet::summary::TableFormat;
+    let store_arg = StoreArg {
+        store: args.store.clone(),
+    };
+    if let Some(HistoryCommand::Prune(prune)) = args.command {
+        let misplaced = [
+            (args.target.is_some(), "a TARGET before `prune`"),
+            (args.since.is_some(), "--since"),
+            (args.format.is_some(), "--format"),
+            (args.report.is_some(), "--report"),
+            (args.output.is_some(), "--output"),
+        ];
+        if let Some((_, what)) = misplaced.iter().find(|(given, _)| *given) {
+            anyhow::bail!(
+                "history prune does not take {what}: it takes [TARGET] --keep N --older-than DATE --dry-run --store URL, after `prune`"
+            );
+        }
+        return run_prune(prune, &store_arg).await;
+    }
     let since = args
         .since
         .as_deref()
@@ -735,7 +799,7 @@ async fn run_history(args: HistoryArgs) -> anyhow::Result<u8> {
         .as_deref()
         .map(|t| crate::config::parse_target(t).map(|u| crate::config::target_label(&u)))
         .transpose()?;
-    let url = args.store.url()?;
+    let url = store_arg.url()?;
     if let Some(id) = &args.report {
         let format = match &args.format {
             Some(f) => Format::parse(f)?,
@@ -776,12 +840,30 @@ async fn run_history(args: HistoryArgs) -> anyhow::Result<u8> {
             },
         );
     }
+    let dashboard = args
+        .format
+        .as_deref()
+        .is_some_and(|f| f.trim().eq_ignore_ascii_case("html"));
     let format = match &args.format {
-        Some(f) => TableFormat::parse(f, "history").map_err(anyhow::Error::msg)?,
+        Some(_) if dashboard => TableFormat::Pretty,
+        Some(f) => TableFormat::parse(f, "history").map_err(|_| {
+            anyhow::anyhow!("history --format takes pretty, json, markdown or html, not '{f}'")
+        })?,
         None => TableFormat::Pretty,
     };
+    if args.output.is_some() && !dashboard {
+        anyhow::bail!("history --output FILE goes with --report ID or --format html");
+    }
+    if let Some(out) = &args.output {
+        check_output_dir(out)?;
+    }
     let store = crate::store::Store::open(&url, false).await?;
     let history = crate::history::build(&store, target.as_deref(), since.as_deref()).await?;
+    if dashboard {
+        let result = write_dashboard(&store, &history, args.output.as_deref()).await;
+        store.close().await;
+        return result;
+    }
     store.close().await;
     if let (Some(t), true) = (&target, history.targets.is_empty()) {
         if since.is_none() {
@@ -792,6 +874,103 @@ async fn run_history(args: HistoryArgs) -> anyhow::Result<u8> {
         }
     }
     let text = crate::history::render(&history, format, color_wanted());
+    write_stdout(text.as_bytes())?;
+    Ok(EXIT_OK)
+}
+
+/// `--output FILE` must name a file in a directory that exists.
+fn check_output_dir(out: &Path) -> anyhow::Result<()> {
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "--output {}: directory {} does not exist",
+            out.display(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// `keyhole history --format html [--output FILE]`: the dashboard page on stdout; with FILE,
+/// also in FILE, and every shown scan's own HTML report in FILE-STEM-reports/ID.html (linked
+/// from the page). Without FILE no file is written, and the page links to no report file.
+async fn write_dashboard(
+    store: &crate::store::Store,
+    history: &crate::history::History,
+    output: Option<&Path>,
+) -> anyhow::Result<u8> {
+    let reports = crate::history::load_reports(store, history).await?;
+    let reports_dir = output.map(|out| {
+        let stem = out
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "dashboard".into());
+        let name = format!("{stem}-reports");
+        let path = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.join(&name),
+            _ => PathBuf::from(&name),
+        };
+        (name, path)
+    });
+    let generated_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let page = crate::render::dashboard::render(
+        history,
+        &reports,
+        &generated_at,
+        reports_dir.as_ref().map(|(name, _)| name.as_str()),
+    )
+    .context("cannot render the dashboard")?;
+    if let (Some(out), Some((_, dir))) = (output, &reports_dir) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for r in reports.scans.values() {
+            let html = crate::render::html::render(&r.report, r.comparison.as_ref())
+                .context("cannot render a stored report")?;
+            let file = dir.join(format!("{}.html", r.id));
+            write_atomically(&file, html.as_bytes())
+                .with_context(|| format!("cannot write {}", file.display()))?;
+        }
+        write_atomically(out, page.as_bytes())
+            .with_context(|| format!("cannot write --output {}", out.display()))?;
+    }
+    write_stdout(page.as_bytes())?;
+    Ok(EXIT_OK)
+}
+
+/// `keyhole history prune`: delete old scans and failed runs; one line says what went.
+async fn run_prune(args: PruneArgs, store: &StoreArg) -> anyhow::Result<u8> {
+    let keep = match args.keep {
+        Some(0) => anyhow::bail!(
+            "--keep 0 would delete every scan, but a target's latest scan is always kept: use --keep 1"
+        ),
+        Some(n) => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+        None => None,
+    };
+    let older_than = args
+        .older_than
+        .as_deref()
+        .map(|t| crate::history::parse_time(t, "--older-than"))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    if keep.is_none() && older_than.is_none() {
+        anyhow::bail!(
+            "history prune needs --keep N (each target's N newest scans stay) or --older-than DATE (scans started before it go), or both"
+        );
+    }
+    let target = args
+        .target
+        .as_deref()
+        .map(|t| crate::config::parse_target(t).map(|u| crate::config::target_label(&u)))
+        .transpose()?;
+    let url = store.url()?;
+    let store = crate::store::Store::open(&url, false).await?;
+    let rules = crate::store::prune::Rules { keep, older_than };
+    let result = store.prune(target.as_deref(), &rules, args.dry_run).await;
+    store.close().await;
+    let pruned = result?;
+    let text = crate::history::prune_summary(&pruned, &url.shown());
     write_stdout(text.as_bytes())?;
     Ok(EXIT_OK)
 }

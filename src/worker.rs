@@ -127,6 +127,28 @@ impl Shared {
             eprintln!("keyhole: worker {}: {msg}", self.name);
         }
     }
+
+    /// The job is given up: remember why in the store (so `keyhole history` shows the failed
+    /// run), and tell the queue not to retry. A store that cannot take the failure does not
+    /// change that: the scan still gave up, and the worker says so on stderr.
+    async fn give_up(&self, job: &ScanJob, reason: &str) -> BoxDynError {
+        let reason = one_line(reason);
+        // The target as history names it (the label a stored report would carry).
+        let target = crate::config::parse_target(&job.url)
+            .map(|u| crate::config::target_label(&u))
+            .unwrap_or_else(|_| job.url.clone());
+        if let Err(e) = self
+            .store
+            .record_failure(&target, &reason, Some(&job.key))
+            .await
+        {
+            self.say(&format!(
+                "{}: the failed run was not recorded: {e}",
+                job.url
+            ));
+        }
+        Box::new(AbortError::new(reason))
+    }
 }
 
 /// One queued scan: skip it when its report is stored already, else scan and store it.
@@ -142,7 +164,7 @@ async fn scan_job(job: ScanJob, shared: Data<Shared>) -> Result<String, BoxDynEr
             // Checked when it was queued; what can differ here is this machine's environment
             // (a --password-env variable). Retrying will not help: give the job up.
             shared.say(&format!("{}: cannot scan: {e}", job.url));
-            return Err(Box::new(AbortError::new(e.to_string())));
+            return Err(shared.give_up(&job, &e.to_string()).await);
         }
     };
     cfg.prior_attempts = shared
@@ -155,7 +177,7 @@ async fn scan_job(job: ScanJob, shared: Data<Shared>) -> Result<String, BoxDynEr
         Ok(r) => r,
         Err(e) => {
             shared.say(&format!("{}: error: {e}", job.url));
-            return Err(Box::new(AbortError::new(e)));
+            return Err(shared.give_up(&job, &e).await);
         }
     };
     // A store failure is worth a retry (another worker, a moment later).

@@ -5,88 +5,12 @@
 
 mod ci_support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
+use ci_support::chromium::{chromium_or_skip, png_size, run_chromium};
 use ci_support::*;
-
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("KEYHOLE_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser", "google-chrome"] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-/// Run headless Chromium with a fresh profile and no network-facing extras; killed after 90 s.
-fn run_chromium(bin: &Path, profile: &Path, args: &[String]) -> Output {
-    let mut cmd = Command::new(bin);
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()))
-    .args(args)
-    .env("HOME", profile)
-    .env("XDG_CONFIG_HOME", profile.join("config"))
-    .env("XDG_CACHE_HOME", profile.join("cache"))
-    .stdin(Stdio::null())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    let child = cmd.spawn().expect("chromium starts");
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let started = Instant::now();
-    match rx.recv_timeout(Duration::from_secs(90)) {
-        Ok(out) => out.expect("chromium ran"),
-        Err(_) => {
-            // Kill only the process this test started, by its id.
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("chromium did not finish in {:?}", started.elapsed());
-        }
-    }
-}
-
-/// Width and height from a PNG's IHDR chunk.
-fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    if bytes.len() < 24 || &bytes[..8] != b"\x89PNG\r\n\x1a\n" || &bytes[12..16] != b"IHDR" {
-        return None;
-    }
-    let w = u32::from_be_bytes(bytes[16..20].try_into().ok()?);
-    let h = u32::from_be_bytes(bytes[20..24].try_into().ok()?);
-    Some((w, h))
-}
 
 #[test]
 fn html_report_renders_in_headless_chromium() {
-    let Some(bin) = chromium() else {
-        if std::env::var_os("KEYHOLE_REQUIRE_CHROMIUM").is_some() {
-            panic!("KEYHOLE_REQUIRE_CHROMIUM is set but no chromium is installed");
-        }
-        eprintln!(
-            "SKIPPED html_report_renders_in_headless_chromium: no chromium on PATH \
-             (install it with `apt-get install -y chromium`)"
-        );
+    let Some(bin) = chromium_or_skip("html_report_renders_in_headless_chromium") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

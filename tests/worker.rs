@@ -9,58 +9,10 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{keyhole_bin, keyhole_in, repo_root, write_targets, Target};
+use common::{fresh_database, keyhole_bin, keyhole_in, repo_root, rt, write_targets, Target};
 use serde_json::Value;
-
-/// The cluster's URL (the database `keyhole`), started once per test process.
-fn cluster_url() -> String {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let out = Command::new(repo_root().join("scripts/setup-postgres"))
-            .stdin(Stdio::null())
-            .output()
-            .expect("run scripts/setup-postgres");
-        assert!(
-            out.status.success(),
-            "scripts/setup-postgres failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    })
-    .clone()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// A new, empty database on the cluster; its URL.
-fn fresh_database(tag: &str) -> String {
-    let base = cluster_url();
-    let name = format!(
-        "kh_{tag}_{}_{:06x}",
-        std::process::id(),
-        rand::random::<u32>() & 0xffffff
-    );
-    rt().block_on(async {
-        let pool = sqlx::PgPool::connect(&base)
-            .await
-            .expect("connect to the cluster");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&pool)
-            .await
-            .expect("create database");
-        pool.close().await;
-    });
-    let (prefix, _) = base.rsplit_once('/').unwrap();
-    format!("{prefix}/{name}")
-}
 
 fn query_rows(db: &str, sql: &'static str) -> Vec<(String, String, i32, Option<String>)> {
     rt().block_on(async {
@@ -468,4 +420,100 @@ fn a_draining_worker_keeps_its_lease_so_nobody_takes_its_scan() {
     assert_eq!(jobs.len(), 1);
     assert_eq!((jobs[0].1.as_str(), jobs[0].2), ("Done", 1), "{jobs:?}");
     assert_eq!(jobs[0].3.as_deref(), Some(a_name.as_str()));
+}
+
+#[test]
+fn queued_scans_that_give_up_are_remembered_with_their_reasons() {
+    let db = fresh_database("fail");
+    let dir = tempfile::tempdir().unwrap();
+    // A closed port: bound a moment ago, released, nothing listens there.
+    let closed = |_: u8| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        format!("http://127.0.0.1:{port}")
+    };
+    let unreachable = closed(1);
+    let misconfigured = closed(2);
+    // The second target's password is in a variable the queueing machine has and the worker's
+    // does not: the worker cannot build the scan's configuration.
+    let var = "KEYHOLE_TEST_QUEUED_PASSWORD";
+    std::fs::write(
+        dir.path().join("targets.toml"),
+        format!(
+            "[[target]]\nurl = \"{unreachable}\"\n\n[[target]]\nurl = \"{misconfigured}\"\n\
+             username = \"owner\"\npassword-env = \"{var}\"\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new(keyhole_bin())
+        .args(["fleet", "targets.toml", "--enqueue", "--store", &db])
+        .current_dir(dir.path())
+        .env_remove("KEYHOLE_STORE")
+        .env(var, "a-password-for-the-queue-only")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert!(std::env::var_os(var).is_none());
+
+    let mut w = Worker::start(&db, &["--exit-when-idle", "2"]);
+    let (code, lines) = w.finish(Duration::from_secs(120));
+    assert_eq!(code, Some(0), "{}", lines.join("\n"));
+    assert!(
+        !lines.iter().any(|l| l.contains("stored as scan")),
+        "{}",
+        lines.join("\n")
+    );
+    // Given up, not retried: each ran once.
+    for (key, status, attempts, _) in jobs(&db) {
+        assert_ne!(status, "Done", "{key}");
+        assert_eq!(attempts, 1, "{key}: {status}");
+    }
+
+    let h = history(&db);
+    let rows = h["targets"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{h:#}");
+    let failed = |target: &str| -> Vec<String> {
+        let row = rows
+            .iter()
+            .find(|r| r["target"] == target)
+            .unwrap_or_else(|| panic!("{target} missing: {h:#}"));
+        assert_eq!(row["scans"].as_array().unwrap().len(), 0, "{row:#}");
+        assert!(row["last_scan"].is_null(), "{row:#}");
+        assert_eq!(
+            row["last_failure"], row["failed"][0]["failed_at"],
+            "{row:#}"
+        );
+        row["failed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["reason"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let reasons = failed(&unreachable);
+    assert_eq!(reasons.len(), 1);
+    assert!(reasons[0].contains("unreachable"), "{reasons:?}");
+    assert!(reasons[0].contains(&unreachable), "{reasons:?}");
+    let reasons = failed(&misconfigured);
+    assert_eq!(reasons.len(), 1);
+    assert!(reasons[0].contains(var), "{reasons:?}");
+    assert!(!reasons[0].contains("a-password"), "{reasons:?}");
+    for r in rows.iter().flat_map(|r| r["failed"].as_array().unwrap()) {
+        let reason = r["reason"].as_str().unwrap();
+        assert!(!reason.contains('\n'), "one line: {reason}");
+    }
+
+    // The pretty table says so plainly.
+    let out = keyhole_in(Path::new("."), &["history", "--store", &db]);
+    assert_ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("{unreachable} — failed runs:")),
+        "{text}"
+    );
+    assert!(text.contains("  failed 20"), "{text}");
 }

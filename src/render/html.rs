@@ -30,7 +30,7 @@ const TEMPLATE: &str = include_str!("templates/report.html");
 /// The escaping step of HTML auto-escaping (see [`formatter`]). minijinja's own escaper would
 /// do as well for safety, but it also writes `/` as `&#x2f;`, `'` as `&#x27;` and lets control
 /// characters through; this one keeps the page exactly as keyhole has always written it.
-fn write_escaped(out: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
+pub(super) fn write_escaped(out: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
     for c in s.chars() {
         match c {
             '&' => out.write_str("&amp;")?,
@@ -66,7 +66,10 @@ fn formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), E
 /// The environment with the report template: strict about undefined names (a typo in the
 /// template is an error, not an empty string), block tags on their own line leave no blank
 /// line, and the final newline stays.
-fn environment(name: &'static str, source: &'static str) -> Result<Environment<'static>, Error> {
+pub(super) fn environment(
+    name: &'static str,
+    source: &'static str,
+) -> Result<Environment<'static>, Error> {
     let mut env = Environment::new();
     env.set_syntax(
         SyntaxConfig::builder()
@@ -81,7 +84,7 @@ fn environment(name: &'static str, source: &'static str) -> Result<Environment<'
     Ok(env)
 }
 
-fn grade_class(grade: &str) -> &'static str {
+pub(super) fn grade_class(grade: &str) -> &'static str {
     match grade {
         "A" => "grade-A",
         "B" => "grade-B",

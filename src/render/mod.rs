@@ -3,6 +3,7 @@
 //! Every format reads only the [`Report`], the static check catalog and, with `--baseline`, the
 //! [`Comparison`] with an earlier report.
 
+pub mod dashboard;
 pub mod html;
 pub mod json;
 pub mod junit;

@@ -17,6 +17,8 @@ use sqlx::Row;
 
 use crate::report::Report;
 
+pub mod prune;
+
 /// How long failed attempts on a guessed account are remembered across stored scans of one
 /// target: common lockouts forget after 15 to 60 minutes (django-axes' cool-off, Devise's
 /// unlock_in, Keycloak's wait), so a scan within this time after another is charged the
@@ -113,6 +115,24 @@ pub struct StoredScan {
     pub keyhole_version: String,
     pub score: u32,
     pub grade: String,
+}
+
+/// A queued scan that gave up: why, and when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct StoredFailure {
+    pub id: String,
+    pub target: String,
+    pub failed_at: String,
+    pub keyhole_version: String,
+    pub reason: String,
+}
+
+/// What [`Store::prune`] did (or, on a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pruned {
+    pub plan: prune::Plan,
+    /// Whether it was only a dry run (nothing deleted).
+    pub dry_run: bool,
 }
 
 /// What [`Store::save`] did.
@@ -298,6 +318,115 @@ impl Store {
             Ok(saved)
         }.await);
         result.map_err(|e| self.query_err(e))
+    }
+
+    /// Remember that a queued scan of `target` gave up, and why (one line). With a `job_key`, a
+    /// second failure of the same job writes nothing. Returns the failure's id (the earlier one
+    /// for a repeated key).
+    pub async fn record_failure(
+        &self,
+        target: &str,
+        reason: &str,
+        job_key: Option<&str>,
+    ) -> Result<String, StoreError> {
+        let id = new_id();
+        let now = chrono::Utc::now();
+        let failed_at = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let insert = "INSERT INTO keyhole_failures \
+             (id, target, failed_at, recorded_at, keyhole_version, reason, job_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (job_key) DO NOTHING";
+        let existing = "SELECT id FROM keyhole_failures WHERE job_key = $1";
+        let reason = one_line(reason);
+        let result: Result<String, sqlx::Error> = on_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(insert)
+                .bind(&id)
+                .bind(target)
+                .bind(&failed_at)
+                .bind(now.timestamp_millis())
+                .bind(env!("CARGO_PKG_VERSION"))
+                .bind(&reason)
+                .bind(job_key)
+                .execute(&mut *tx)
+                .await?;
+            let id = if done.rows_affected() == 1 {
+                id.clone()
+            } else {
+                sqlx::query_scalar(existing).bind(job_key).fetch_one(&mut *tx).await?
+            };
+            tx.commit().await?;
+            Ok(id)
+        }.await);
+        result.map_err(|e| self.query_err(e))
+    }
+
+    /// Failed runs, oldest first: of one target (or all), at or after `since`.
+    pub async fn failures(
+        &self,
+        target: Option<&str>,
+        since: Option<&str>,
+    ) -> Result<Vec<StoredFailure>, StoreError> {
+        let q = "SELECT id, target, failed_at, keyhole_version, reason FROM keyhole_failures \
+             WHERE ($1 IS NULL OR target = $1) AND ($2 IS NULL OR failed_at >= $2) \
+             ORDER BY target, failed_at, recorded_at, id";
+        let rows: Result<Vec<StoredFailure>, sqlx::Error> = on_pool!(self, pool => {
+            sqlx::query_as(q).bind(target).bind(since).fetch_all(pool).await
+        });
+        rows.map_err(|e| self.query_err(e))
+    }
+
+    /// Delete the scans and failed runs `rules` select (of one target, or of all), in one
+    /// transaction: the selection is read inside it, and a dry run rolls it back. Rows stored
+    /// meanwhile by others are never touched (deletes go by id), so a scan stored during a prune
+    /// is simply kept.
+    pub async fn prune(
+        &self,
+        target: Option<&str>,
+        rules: &prune::Rules,
+        dry_run: bool,
+    ) -> Result<Pruned, StoreError> {
+        let scans_q = "SELECT id, target, started_at FROM keyhole_scans \
+             WHERE ($1 IS NULL OR target = $1) ORDER BY target, started_at, recorded_at, id";
+        let failures_q = "SELECT id, target, failed_at FROM keyhole_failures \
+             WHERE ($1 IS NULL OR target = $1) ORDER BY target, failed_at, recorded_at, id";
+        let result: Result<prune::Plan, sqlx::Error> = on_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            let scans: Vec<(String, String, String)> =
+                sqlx::query_as(scans_q).bind(target).fetch_all(&mut *tx).await?;
+            let failures: Vec<(String, String, String)> =
+                sqlx::query_as(failures_q).bind(target).fetch_all(&mut *tx).await?;
+            let scans: Vec<prune::ScanRow> = scans
+                .into_iter()
+                .map(|(id, target, started_at)| prune::ScanRow { id, target, started_at })
+                .collect();
+            let failures: Vec<prune::FailureRow> = failures
+                .into_iter()
+                .map(|(id, target, failed_at)| prune::FailureRow { id, target, failed_at })
+                .collect();
+            let plan = prune::select(&scans, &failures, rules);
+            if dry_run {
+                tx.rollback().await?;
+                return Ok(plan);
+            }
+            for s in &plan.scans {
+                sqlx::query("DELETE FROM keyhole_scans WHERE id = $1")
+                    .bind(&s.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for f in &plan.failures {
+                sqlx::query("DELETE FROM keyhole_failures WHERE id = $1")
+                    .bind(&f.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(plan)
+        }.await);
+        Ok(Pruned {
+            plan: result.map_err(|e| self.query_err(e))?,
+            dry_run,
+        })
     }
 
     /// Whether a queued scan with this key is stored already.
@@ -554,6 +683,97 @@ mod tests {
             assert!(store.has_job("job-1").await.unwrap());
             assert!(!store.has_job("job-2").await.unwrap());
             assert_eq!(store.count().await.unwrap(), 1);
+        });
+    }
+
+    #[test]
+    fn failures_are_remembered_once_per_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = StoreUrl::Sqlite(dir.path().join("h.db"));
+        rt().block_on(async {
+            let store = Store::open(&url, true).await.unwrap();
+            let a = "http://127.0.0.1:9";
+            let first = store
+                .record_failure(a, "cannot connect\n(refused)", Some("job-1"))
+                .await
+                .unwrap();
+            let again = store
+                .record_failure(a, "other", Some("job-1"))
+                .await
+                .unwrap();
+            assert_eq!(first, again);
+            store
+                .record_failure("http://127.0.0.1:8", "bad config", None)
+                .await
+                .unwrap();
+            let all = store.failures(None, None).await.unwrap();
+            assert_eq!(all.len(), 2);
+            let one = store.failures(Some(a), None).await.unwrap();
+            assert_eq!(one.len(), 1);
+            assert_eq!(one[0].reason, "cannot connect (refused)");
+            assert_eq!(one[0].keyhole_version, env!("CARGO_PKG_VERSION"));
+            assert!(one[0].failed_at.ends_with('Z'));
+            assert!(store
+                .failures(None, Some("2999-01-01T00:00:00Z"))
+                .await
+                .unwrap()
+                .is_empty());
+        });
+    }
+
+    #[test]
+    fn prune_deletes_the_selection_in_one_go_and_a_dry_run_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = StoreUrl::Sqlite(dir.path().join("h.db"));
+        rt().block_on(async {
+            let store = Store::open(&url, true).await.unwrap();
+            for day in 1..=4 {
+                let r = report(
+                    "http://127.0.0.1:1",
+                    50,
+                    &format!("2026-11-0{day}T10:00:00Z"),
+                );
+                store.save(&r, None).await.unwrap();
+            }
+            let other = report("http://127.0.0.1:2", 70, "2026-11-01T10:00:00Z");
+            store.save(&other, None).await.unwrap();
+            store
+                .record_failure("http://127.0.0.1:1", "refused", None)
+                .await
+                .unwrap();
+            let rules = prune::Rules {
+                keep: Some(1),
+                older_than: None,
+            };
+            let dry = store.prune(None, &rules, true).await.unwrap();
+            assert!(dry.dry_run);
+            assert_eq!((dry.plan.scans.len(), dry.plan.kept), (3, 2));
+            assert_eq!(store.count().await.unwrap(), 5);
+            // One target only.
+            let done = store
+                .prune(Some("http://127.0.0.1:2"), &rules, false)
+                .await
+                .unwrap();
+            assert!(done.plan.scans.is_empty());
+            let done = store.prune(None, &rules, false).await.unwrap();
+            assert_eq!(done.plan.scans.len(), 3);
+            // The failure is newer than the one kept scan (it was recorded now).
+            assert!(done.plan.failures.is_empty());
+            let left = store.scans(None, None).await.unwrap();
+            assert_eq!(
+                left.iter()
+                    .map(|s| s.started_at.as_str())
+                    .collect::<Vec<_>>(),
+                ["2026-11-04T10:00:00Z", "2026-11-01T10:00:00Z"]
+            );
+            let rules = prune::Rules {
+                keep: None,
+                older_than: Some("2999-01-01T00:00:00Z".into()),
+            };
+            let done = store.prune(None, &rules, false).await.unwrap();
+            assert_eq!((done.plan.scans.len(), done.plan.failures.len()), (0, 1));
+            assert_eq!(store.count().await.unwrap(), 2);
+            assert!(store.failures(None, None).await.unwrap().is_empty());
         });
     }
 

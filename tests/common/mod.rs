@@ -223,3 +223,53 @@ impl Drop for Target {
         }
     }
 }
+
+// The throwaway PostgreSQL cluster of scripts/setup-postgres (127.0.0.1:55432), shared by the
+// tests that need a PostgreSQL store: one fresh database per test, so parallel tests never meet.
+
+/// The cluster's URL (the database `keyhole`), started once per test process.
+pub fn cluster_url() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let out = Command::new(repo_root().join("scripts/setup-postgres"))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run scripts/setup-postgres");
+        assert!(
+            out.status.success(),
+            "scripts/setup-postgres failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    })
+    .clone()
+}
+
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A new, empty database on the cluster; its URL.
+pub fn fresh_database(tag: &str) -> String {
+    let base = cluster_url();
+    let name = format!(
+        "kh_{tag}_{}_{:06x}",
+        std::process::id(),
+        rand::random::<u32>() & 0xffffff
+    );
+    rt().block_on(async {
+        let pool = sqlx::PgPool::connect(&base)
+            .await
+            .expect("connect to the cluster");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&pool)
+            .await
+            .expect("create database");
+        pool.close().await;
+    });
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    format!("{prefix}/{name}")
+}
