@@ -233,6 +233,17 @@ pub struct Overrides {
     pub no_sync: Option<bool>,
     /// (v3) A folder of the user's own product entries, beside the built-in catalog.
     pub catalog: Option<PathBuf>,
+    /// (v3) `[mcp]`: settings of `keyhole mcp`; scans ignore it.
+    pub mcp: Option<McpSection>,
+}
+
+/// `[mcp]` in keyhole.toml.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct McpSection {
+    /// Hosts `keyhole mcp` may scan besides loopback (as `--allow`).
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 impl Overrides {
@@ -264,6 +275,7 @@ impl Overrides {
             http2_prior_knowledge: self.http2_prior_knowledge.or(lower.http2_prior_knowledge),
             no_sync: self.no_sync.or(lower.no_sync),
             catalog: self.catalog.or(lower.catalog),
+            mcp: self.mcp.or(lower.mcp),
         }
     }
 

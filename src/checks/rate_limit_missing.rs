@@ -83,6 +83,10 @@ impl Check for RateLimitMissing {
         "Sends failed sign-ins with random, non-existent accounts — many accounts with one password each, then one account many times — and looks for any throttle: 429/423/503, lockout or captcha answers, a move to 403, a growing delay, dropped connections."
     }
 
+    fn impact(&self) -> &'static str {
+        "Nothing slows failed sign-ins from one client, so an attacker can spray common passwords across every account, or guess one account's password, as fast as the server answers."
+    }
+
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         let (_, t) = ctx.throttling().await;
         let t = t.clone();

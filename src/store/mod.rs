@@ -424,7 +424,7 @@ impl Store {
 }
 
 /// A new scan id: 16 hex digits, the first 10 from the clock (ids sort by time), the rest random.
-fn new_id() -> String {
+pub fn new_id() -> String {
     let ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
     format!(
         "{:010x}{:06x}",
