@@ -714,10 +714,9 @@ pub async fn run_scan_stored(
     };
     let mut cfg = cfg;
     if let Some(store) = &store {
-        // Earlier stored scans of this target count against the guessed accounts' cap.
-        cfg.prior_attempts = store
-            .recent_attempts(&crate::config::target_label(&cfg.target))
-            .await?;
+        // Earlier stored scans of this target count against the guessed accounts' cap, and
+        // the latest may have left a limiter holding.
+        store.recall(&mut cfg).await?;
     }
     let report = crate::pipeline::scan(cfg.clone()).await?;
     if let Some(store) = &store {

@@ -92,11 +92,25 @@ impl Check for RateLimitMissing {
         let t = t.clone();
         observe_protection(ctx, &t);
         let delay = t.constant_delay();
+        let residue = delay
+            .as_ref()
+            .and_then(|_| ctx.prober.scanner.cfg.previous_scan.as_ref())
+            .map(|p| residue(&p.describe()));
         if let Some(d) = &delay {
-            ctx.observe("delay", d.summary());
+            let mut summary = d.summary();
+            if let Some(r) = &residue {
+                summary = format!("{summary}; {r}");
+            }
+            ctx.observe("delay", summary);
             if d.serialised() {
                 return Verdict::Pass;
             }
+        }
+        // A delay from the first attempt on, and a scan of this target minutes ago: a tarpit that
+        // grows with failures may still be at its maximum from that scan. The two cannot be told
+        // apart from here, so neither "missing" nor "a constant delay" is said.
+        if let Some(r) = residue {
+            return Verdict::Incomplete(format!("every attempt was slow from the first; {r}"));
         }
         match decide(&t.spray, t.one.as_ref()) {
             Decision::Throttled => Verdict::Pass,
@@ -135,6 +149,13 @@ impl Check for RateLimitMissing {
             }
         }
     }
+}
+
+/// The rate-limit verdict's words when a recent scan may have left a limiter holding.
+pub fn residue(previous: &str) -> String {
+    format!(
+        "the history store shows {previous}: a limiter that slows failures more and more (a tarpit) may still be at its maximum from that scan, so this may be its residue rather than a constant delay; scan again once the limiter has forgotten that scan (often 15 to 60 minutes) to tell"
+    )
 }
 
 #[cfg(test)]

@@ -367,12 +367,8 @@ test account and its password are the operator's settings, not arguments."
         };
         if let Some(store) = &store {
             // Earlier stored scans count against the guessed accounts' cap, as for `scan --store`.
-            match store
-                .recent_attempts(&crate::config::target_label(&cfg.target))
-                .await
-            {
-                Ok(prior) => cfg.prior_attempts = prior,
-                Err(e) => return Ok(text_error(e.to_string())),
+            if let Err(e) = store.recall(&mut cfg).await {
+                return Ok(text_error(e.to_string()));
             }
         }
 

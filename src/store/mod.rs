@@ -382,13 +382,32 @@ impl Store {
         }
     }
 
+    /// What the scans of `cfg`'s target within the last [`LOCKOUT_MEMORY_MINUTES`] left behind,
+    /// into `cfg`: their attempts on guessed accounts (against the cap of 3) and the latest of
+    /// them (a limiter may still hold what it left).
+    pub async fn recall(&self, cfg: &mut crate::config::ScanConfig) -> Result<(), StoreError> {
+        let (attempts, last) = self
+            .recent(&crate::config::target_label(&cfg.target))
+            .await?;
+        cfg.prior_attempts = attempts;
+        cfg.previous_scan = last;
+        Ok(())
+    }
+
     /// Failed attempts on guessed accounts by the scans of `target` that started within the
-    /// last [`LOCKOUT_MEMORY_MINUTES`], added up by account.
-    pub async fn recent_attempts(
+    /// last [`LOCKOUT_MEMORY_MINUTES`], added up by account; and the latest of those scans.
+    async fn recent(
         &self,
         target: &str,
-    ) -> Result<std::collections::BTreeMap<String, u32>, StoreError> {
-        let since = (chrono::Utc::now() - chrono::Duration::minutes(LOCKOUT_MEMORY_MINUTES))
+    ) -> Result<
+        (
+            std::collections::BTreeMap<String, u32>,
+            Option<crate::config::PreviousScan>,
+        ),
+        StoreError,
+    > {
+        let now = chrono::Utc::now();
+        let since = (now - chrono::Duration::minutes(LOCKOUT_MEMORY_MINUTES))
             .format("%Y-%m-%dT%H:%M:%SZ")
             .to_string();
         let q = "SELECT id, report FROM keyhole_scans WHERE target = $1 AND started_at >= $2";
@@ -396,12 +415,26 @@ impl Store {
             sqlx::query_as(q).bind(target).bind(&since).fetch_all(pool).await
         });
         let mut sum = std::collections::BTreeMap::new();
+        let mut last: Option<crate::config::PreviousScan> = None;
         for (id, json) in rows.map_err(|e| self.query_err(e))? {
-            for (name, n) in self.parse_report(&id, &json)?.stats.guessed_attempts {
-                *sum.entry(name).or_insert(0) += n;
+            let report = self.parse_report(&id, &json)?;
+            for (name, n) in &report.stats.guessed_attempts {
+                *sum.entry(name.clone()).or_insert(0) += n;
+            }
+            let ended = chrono::DateTime::parse_from_rfc3339(&report.started_at)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .unwrap_or(now)
+                + chrono::Duration::milliseconds(report.duration_ms as i64);
+            let ago = (now - ended).num_milliseconds() as f64 / 60_000.0;
+            if last.as_ref().is_none_or(|l| ago < l.ended_minutes_ago) {
+                last = Some(crate::config::PreviousScan {
+                    id,
+                    started_at: report.started_at.clone(),
+                    ended_minutes_ago: ago,
+                });
             }
         }
-        Ok(sum)
+        Ok((sum, last))
     }
 
     /// How many scans the store holds.
