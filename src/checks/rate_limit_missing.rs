@@ -94,7 +94,7 @@ impl Check for RateLimitMissing {
         let delay = t.constant_delay();
         let residue = delay
             .as_ref()
-            .and_then(|_| ctx.prober.scanner.cfg.previous_scan.as_ref())
+            .and(ctx.prober.scanner.cfg.previous_scan.as_ref())
             .map(|p| residue(&p.describe()));
         if let Some(d) = &delay {
             let mut summary = d.summary();
