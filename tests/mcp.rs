@@ -218,6 +218,20 @@ fn an_mcp_client_lists_scans_reports_refuses_explains_and_cancels() {
     assert_eq!(h["targets"][0]["target"].as_str().unwrap(), demo.url);
     assert_eq!(h["targets"][0]["scans"][0]["id"].as_str().unwrap(), id);
 
+    // Without a store, a session's second scan of one API gives no guessed account more than
+    // the first left of its 3 attempts.
+    let bare = seen["bare_attempts"].as_array().unwrap();
+    assert_eq!(bare.len(), 2);
+    let first = bare[0].as_object().unwrap();
+    assert!(!first.is_empty(), "the first scan tried no guessed account");
+    let mut total: std::collections::BTreeMap<&str, u64> = Default::default();
+    for scan in bare {
+        for (name, n) in scan.as_object().unwrap() {
+            *total.entry(name).or_default() += n.as_u64().unwrap();
+        }
+    }
+    assert!(total.values().all(|&n| n <= 3), "{total:?}");
+
     // The owned account's password never appears in a tool result.
     assert_eq!(seen["secret_in_results"], false);
 

@@ -114,6 +114,9 @@ pub struct KeyholeServer {
     store: Option<StoreUrl>,
     catalog: Arc<crate::catalog::Catalog>,
     made: Arc<Mutex<VecDeque<(String, Report)>>>,
+    /// One lock per origin: never two scans of one API at once (each would give a guessed
+    /// account its own 3 attempts, and each would read the other's attempts as a throttle).
+    origins: Arc<Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     #[allow(dead_code)] // read by the code #[tool_handler] generates
     tool_router: ToolRouter<KeyholeServer>,
 }
@@ -155,6 +158,7 @@ impl KeyholeServer {
             store,
             catalog,
             made: Arc::new(Mutex::new(VecDeque::new())),
+            origins: Arc::default(),
             tool_router: KeyholeServer::tool_router(),
         })
     }
@@ -165,6 +169,14 @@ impl KeyholeServer {
         while made.len() > KEPT_IN_MEMORY {
             made.pop_front();
         }
+    }
+
+    fn origin_lock(&self, target: &url::Url) -> Arc<tokio::sync::Mutex<()>> {
+        let mut all = self.origins.lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(
+            all.entry(target.origin().ascii_serialization())
+                .or_default(),
+        )
     }
 
     fn made(&self, id: &str) -> Option<(String, Report)> {
@@ -361,14 +373,24 @@ test account and its password are the operator's settings, not arguments."
             Ok(c) => c,
             Err(e) => return Ok(text_error(e)),
         };
+        // Another call scanning this origin finishes first.
+        let origin = self.origin_lock(&cfg.target);
+        let _origin = origin.lock().await;
         let store = match self.open_store().await {
             Ok(s) => s,
             Err(e) => return Ok(text_error(e)),
         };
-        if let Some(store) = &store {
-            // Earlier stored scans count against the guessed accounts' cap, as for `scan --store`.
-            if let Err(e) = store.recall(&mut cfg).await {
-                return Ok(text_error(e.to_string()));
+        // Earlier scans count against the guessed accounts' cap, as for `scan --store`: the
+        // store's, or without one this session's.
+        match &store {
+            Some(store) => {
+                if let Err(e) = store.recall(&mut cfg).await {
+                    return Ok(text_error(e.to_string()));
+                }
+            }
+            None => {
+                let made = self.made.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                crate::store::recall_from(&mut cfg, made.iter().map(|(id, r)| (id.as_str(), r)));
             }
         }
 

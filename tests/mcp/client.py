@@ -150,6 +150,21 @@ async def main(args):
                 seen["after_cancel"] = {"is_error": bool(r.is_error), "text": texts(r)[:80]}
                 seen["done_at"] = time.time()
 
+    # A second server, with no store: two scans of one API in its session share the guessed
+    # accounts' cap of 3 (the session remembers its reports).
+    bare = StdioServerParameters(command=args.keyhole, args=["mcp"], env={"NO_COLOR": "1"}, cwd=args.cwd)
+    with open(os.path.join(args.cwd, "mcp-server-bare.stderr"), "w") as errlog:
+        async with stdio_client(bare, errlog=errlog) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                attempts = []
+                for _ in range(2):
+                    scan = await session.call_tool("scan", {"url": args.target})
+                    scan_id = (scan.structured_content or {}).get("id", "")
+                    r = await session.call_tool("report", {"id": scan_id, "format": "json"})
+                    attempts.append(json.loads(texts(r))["stats"]["guessed_attempts"])
+                seen["bare_attempts"] = attempts
+
     seen["secret_in_results"] = any(SECRET in body for body in seen["results"])
     del seen["results"]
     json.dump(seen, sys.stdout)
