@@ -25,6 +25,8 @@ Examples:
   keyhole render report.json --format html --output report.html
   keyhole fleet targets.toml                     scan many APIs, 4 at a time, into keyhole.db
   keyhole history                                trend, new and fixed findings per target
+  keyhole mcp --store sqlite:keyhole.db          serve assistants over MCP (tools scan, report, ...)
+  keyhole explain rate-limit.missing             what a finding means and how to fix it
 
 Exit codes: 0 scan completed (and passed its gates), 1 completed but failed --fail-under or
 --fail-on-regression, 2 could not run (bad arguments, target unreachable, not HTTP).
