@@ -25,6 +25,8 @@ Examples:
   keyhole render report.json --format html --output report.html
   keyhole fleet targets.toml                     scan many APIs, 4 at a time, into keyhole.db
   keyhole history                                trend, new and fixed findings per target
+  keyhole mcp --store sqlite:keyhole.db          serve assistants over MCP (tools scan, report, ...)
+  keyhole explain rate-limit.missing             what a finding means and how to fix it
 
 Exit codes: 0 scan completed (and passed its gates), 1 completed but failed --fail-under or
 --fail-on-regression, 2 could not run (bad arguments, target unreachable, not HTTP).
@@ -59,6 +61,12 @@ pub enum Command {
     /// Take queued scans from a shared PostgreSQL store until stopped (SIGTERM, Ctrl-C)
     #[command(after_help = WORKER_HELP)]
     Worker(WorkerArgs),
+    /// Serve the Model Context Protocol on stdio, for assistants: tools scan, report, history, explain
+    #[command(after_help = MCP_HELP)]
+    Mcp(McpArgs),
+    /// What a finding id means, why it matters and how to fix it (per framework or product)
+    #[command(after_help = EXPLAIN_HELP)]
+    Explain(ExplainArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff) to stdout, e.g. `keyhole man > keyhole.1`
@@ -122,6 +130,83 @@ Ctrl-C a worker takes no new scan and finishes the one it is running.
 
 Example:
   keyhole worker --store postgres://keyhole@db.internal/keyhole";
+
+const MCP_HELP: &str = "\
+An assistant starts keyhole mcp itself and talks to it over stdin/stdout. Add it to the assistant's
+MCP configuration, e.g. (Claude Desktop, Cursor, VS Code and others take the same shape):
+
+  {\"mcpServers\": {\"keyhole\": {\"command\": \"keyhole\",
+      \"args\": [\"mcp\", \"--store\", \"sqlite:/home/me/keyhole.db\", \"--allow\", \"api.staging.example.com\"]}}}
+
+Only loopback (127.0.0.0/8, ::1, localhost) is scanned unless --allow or mcp.allow in keyhole.toml
+names more hosts: the assistant may be steered by text it read elsewhere, and a URL in a request is
+not permission. The owned account (--username, --password-env) is set here, never by the assistant,
+and its password never appears in a tool result.
+
+  [mcp]
+  allow = [\"api.staging.example.com\", \"*.test.example.com\", \"10.20.0.0/16\"]
+
+Examples:
+  keyhole mcp                                          loopback only, reports kept in memory
+  keyhole mcp --store sqlite:keyhole.db --allow api.staging.example.com
+  KEYHOLE_PW=... keyhole mcp --username tester --password-env KEYHOLE_PW";
+
+const EXPLAIN_HELP: &str = "\
+Examples:
+  keyhole explain rate-limit.missing
+  keyhole explain auth.user-enumeration.timing --framework django
+  keyhole explain rate-limit.missing --product wordpress
+
+The finding ids are listed in `keyhole explain --list`. Nothing here touches the network.";
+
+/// `keyhole mcp`.
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Also scan this host (repeatable): a name (api.example.com), *.domain, an address or a
+    /// network (10.0.0.0/24); loopback is always allowed
+    #[arg(long, value_name = "HOST")]
+    pub allow: Vec<String>,
+    /// Keep every report in this history store, and serve `history` from it (sqlite:PATH or
+    /// postgres://...); without it reports are kept in memory for this session
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    /// A username (or e-mail) you own, used by every scan (as `keyhole scan --username`)
+    #[arg(long, value_name = "NAME")]
+    pub username: Option<String>,
+    /// Read the password of --username from this server's environment variable VAR
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// Also read product entries from DIR (as `keyhole scan --catalog`)
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
+    /// Read scan defaults and [mcp] allow from this TOML file [default: ./keyhole.toml if present]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `keyhole explain ID`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A finding id, e.g. rate-limit.missing
+    #[arg(value_name = "ID", required_unless_present = "list")]
+    pub id: Option<String>,
+    /// Remediation for this framework: flask, fastapi, django, express, rails, spring, laravel,
+    /// aspnet, php or rust
+    #[arg(long, value_name = "NAME")]
+    pub framework: Option<String>,
+    /// Remediation for this product of the catalog (docs/catalog.md), e.g. wordpress
+    #[arg(long, value_name = "ID")]
+    pub product: Option<String>,
+    /// Also read product entries from DIR
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
+    /// Print the finding ids, one a line
+    #[arg(long)]
+    pub list: bool,
+    /// markdown (default) or json
+    #[arg(long, value_name = "FORMAT", default_value = "markdown")]
+    pub format: String,
+}
 
 /// `keyhole fleet FILE`.
 #[derive(Debug, Args)]
@@ -381,6 +466,7 @@ impl ScanArgs {
             http2_prior_knowledge: self.http2_prior_knowledge.then_some(true),
             no_sync: self.no_sync.then_some(true),
             catalog: self.catalog.clone(),
+            mcp: None,
         }
     }
 
@@ -501,6 +587,29 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 verbosity: args.noise.verbosity(),
             }))
         }
+        Command::Mcp(args) => {
+            let opts = crate::mcp::McpOptions {
+                allow: args.allow,
+                store: args.store,
+                config: args.config,
+                flags: crate::config::Overrides {
+                    username: args.username,
+                    password_env: args.password_env,
+                    catalog: args.catalog,
+                    ..Default::default()
+                },
+            };
+            // A multi-threaded runtime: the server reads requests while a scan runs on a
+            // thread of its own (see mcp::server).
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?
+                .block_on(crate::mcp::run(opts))?;
+            Ok(EXIT_OK)
+        }
+        Command::Explain(args) => run_explain(&args),
         Command::Demo(args) => runtime()?.block_on(run_demo(args)),
         Command::Render(args) => run_render(&args),
         Command::Completions(args) => {
@@ -514,6 +623,41 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// `keyhole explain ID`.
+fn run_explain(args: &ExplainArgs) -> anyhow::Result<u8> {
+    if args.list {
+        let mut out = crate::explain::ids().join("\n");
+        out.push('\n');
+        write_stdout(out.as_bytes())?;
+        return Ok(EXIT_OK);
+    }
+    let json = match args.format.as_str() {
+        "markdown" | "md" => false,
+        "json" => true,
+        other => anyhow::bail!("--format for explain is markdown or json, not '{other}'"),
+    };
+    let catalog = match &args.catalog {
+        Some(dir) => crate::catalog::Catalog::with_folder(dir)?,
+        None => crate::catalog::Catalog::builtin()?,
+    };
+    let id = args.id.as_deref().unwrap_or_default();
+    let e = crate::explain::explain(
+        &catalog,
+        id,
+        args.framework.as_deref(),
+        args.product.as_deref(),
+    )?;
+    let out = if json {
+        let mut s = serde_json::to_string_pretty(&e)?;
+        s.push('\n');
+        s
+    } else {
+        crate::explain::markdown(&e)
+    };
+    write_stdout(out.as_bytes())?;
+    Ok(EXIT_OK)
 }
 
 /// Write a shell completion script for `shell`.
@@ -618,10 +762,9 @@ pub async fn run_scan_stored(
     };
     let mut cfg = cfg;
     if let Some(store) = &store {
-        // Earlier stored scans of this target count against the guessed accounts' cap.
-        cfg.prior_attempts = store
-            .recent_attempts(&crate::config::target_label(&cfg.target))
-            .await?;
+        // Earlier stored scans of this target count against the guessed accounts' cap, and
+        // the latest may have left a limiter holding.
+        store.recall(&mut cfg).await?;
     }
     let report = crate::pipeline::scan(cfg.clone()).await?;
     if let Some(store) = &store {

@@ -116,8 +116,37 @@ pub struct ScanConfig {
     /// Failed sign-ins that earlier scans of this target sent to guessed accounts within the
     /// lockout memory, by account (filled from the history store; empty without one).
     pub prior_attempts: std::collections::BTreeMap<String, u32>,
+    /// The latest stored scan of this target within the lockout memory (filled from the history
+    /// store): a limiter may still hold what that scan left in it.
+    pub previous_scan: Option<PreviousScan>,
     /// The product catalog: the built-in entries, plus `--catalog DIR`'s.
     pub catalog: std::sync::Arc<crate::catalog::Catalog>,
+}
+
+/// A recent stored scan of the same target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviousScan {
+    pub id: String,
+    pub started_at: String,
+    /// Minutes from its end to the start of this scan.
+    pub ended_minutes_ago: f64,
+}
+
+impl PreviousScan {
+    /// "scan 0193a1b2c3d4e5f6, which ended 4 minutes ago"
+    pub fn describe(&self) -> String {
+        let m = self.ended_minutes_ago.max(0.0);
+        let ago = if m < 1.0 {
+            "less than a minute ago".to_string()
+        } else {
+            format!(
+                "{:.0} minute{} ago",
+                m,
+                if m.round() == 1.0 { "" } else { "s" }
+            )
+        };
+        format!("scan {}, which ended {ago}", self.id)
+    }
 }
 
 /// The tester's real password: never printed, not even by `{:?}`.
@@ -233,6 +262,17 @@ pub struct Overrides {
     pub no_sync: Option<bool>,
     /// (v3) A folder of the user's own product entries, beside the built-in catalog.
     pub catalog: Option<PathBuf>,
+    /// (v3) `[mcp]`: settings of `keyhole mcp`; scans ignore it.
+    pub mcp: Option<McpSection>,
+}
+
+/// `[mcp]` in keyhole.toml.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct McpSection {
+    /// Hosts `keyhole mcp` may scan besides loopback (as `--allow`).
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 impl Overrides {
@@ -264,6 +304,7 @@ impl Overrides {
             http2_prior_knowledge: self.http2_prior_knowledge.or(lower.http2_prior_knowledge),
             no_sync: self.no_sync.or(lower.no_sync),
             catalog: self.catalog.or(lower.catalog),
+            mcp: self.mcp.or(lower.mcp),
         }
     }
 
@@ -509,6 +550,7 @@ impl ScanConfig {
             verbosity,
             color,
             prior_attempts: Default::default(),
+            previous_scan: None,
         })
     }
 }

@@ -124,11 +124,23 @@ fn flow_reserve(discovery: &discover::Discovery) -> u32 {
     r as u32
 }
 
+/// Someone outside the scan following it: each phase's message, and the requests sent so far.
+#[derive(Clone)]
+pub struct Watch {
+    pub on_step: crate::scan::StepObserver,
+    pub requests: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
 /// Run a whole scan and build its report.
 pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
+    scan_watched(cfg, None).await
+}
+
+/// [`scan`], telling `watch` (when given) how it goes.
+pub async fn scan_watched(cfg: ScanConfig, watch: Option<Watch>) -> Result<Report, ScanError> {
     let started = Instant::now();
     let started_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let engine = Engine::new(
+    let mut engine = Engine::new(
         &cfg.target,
         EngineConfig {
             max_requests: cfg.max_requests,
@@ -140,7 +152,13 @@ pub async fn scan(cfg: ScanConfig) -> Result<Report, ScanError> {
         },
     )
     .map_err(ScanError::Engine)?;
-    let scanner = Scanner::new(cfg, engine);
+    if let Some(w) = &watch {
+        engine.count_into(w.requests.clone());
+    }
+    let mut scanner = Scanner::new(cfg, engine);
+    if let Some(w) = watch {
+        scanner.observe(w.on_step);
+    }
     if scanner.cfg.verbosity == crate::config::Verbosity::Verbose {
         scanner
             .engine

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rand::distributions::{Alphanumeric, DistString};
 use rand::seq::SliceRandom;
@@ -53,10 +53,14 @@ pub enum SafetyError {
     Busy(String),
 }
 
-/// Progress lines on stderr (never stdout).
+/// Hears each phase of a scan (the MCP server turns them into progress notifications).
+pub type StepObserver = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Progress lines on stderr (never stdout), and to an observer when one listens.
 pub struct Progress {
     verbosity: Verbosity,
     bar: Option<indicatif::ProgressBar>,
+    observer: Option<StepObserver>,
 }
 
 impl Progress {
@@ -70,11 +74,24 @@ impl Progress {
             pb.enable_steady_tick(std::time::Duration::from_millis(120));
             pb
         });
-        Progress { verbosity, bar }
+        Progress {
+            verbosity,
+            bar,
+            observer: None,
+        }
+    }
+
+    /// Also tell `observer` of each phase.
+    pub fn observed(mut self, observer: Option<StepObserver>) -> Progress {
+        self.observer = observer;
+        self
     }
 
     /// A phase of the scan.
     pub fn step(&self, msg: &str) {
+        if let Some(o) = &self.observer {
+            o(msg);
+        }
         match &self.bar {
             Some(pb) => pb.set_message(msg.to_string()),
             None if self.verbosity != Verbosity::Quiet => eprintln!("keyhole: {msg}"),
@@ -148,6 +165,12 @@ impl Scanner {
             warned: Mutex::new(Vec::new()),
             busy: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// Tell `observer` of each phase of the scan.
+    pub fn observe(&mut self, observer: StepObserver) {
+        let progress = std::mem::replace(&mut self.progress, Progress::new(Verbosity::Quiet));
+        self.progress = progress.observed(Some(observer));
     }
 
     /// The site warned that `name` is near a lock (or locked): no attempt on it again.

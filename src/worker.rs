@@ -167,10 +167,7 @@ async fn scan_job(job: ScanJob, shared: Data<Shared>) -> Result<String, BoxDynEr
             return Err(shared.give_up(&job, &e.to_string()).await);
         }
     };
-    cfg.prior_attempts = shared
-        .store
-        .recent_attempts(&crate::config::target_label(&cfg.target))
-        .await?;
+    shared.store.recall(&mut cfg).await?;
     shared.say(&format!("scanning {}", job.url));
     let started = Instant::now();
     let report = match crate::fleet::run::scan_on_own_thread(&cfg).await {

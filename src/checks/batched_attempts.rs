@@ -86,6 +86,10 @@ impl Check for BatchedAttempts {
         "One HTTP request can carry several sign-in attempts (GraphQL aliases or a batch array), each really checked: a limit that counts requests lets several times more guesses through."
     }
 
+    fn impact(&self) -> &'static str {
+        "A limit that counts requests lets an attacker try several passwords per request, so a spraying run goes that many times further before anything slows it down."
+    }
+
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         if ctx.prober.surface.graphql.is_none() {
             return Verdict::Pass;

@@ -95,6 +95,10 @@ impl Check for DebugExposure {
         "Sends malformed sign-in requests (broken JSON, wrong types, the other body encoding) and looks for a debugger, stack trace or framework debug page in any answer of the sign-in surface."
     }
 
+    fn impact(&self) -> &'static str {
+        "A debugger or stack trace on the sign-in hands an attacker source paths, settings and sometimes a console that runs code: a critical leak on the very endpoint they are attacking."
+    }
+
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         ctx.debug_probes().await;
         let hit = ctx

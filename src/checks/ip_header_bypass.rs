@@ -171,6 +171,10 @@ impl Check for IpHeaderBypass {
         "Once throttled, sends attempts carrying a fresh random address in X-Forwarded-For, X-Real-IP, Forwarded, True-Client-IP, CF-Connecting-IP, X-Client-IP and similar headers, interleaved with controls that carry only an inert header; reports when spoofed attempts get through while controls stay throttled."
     }
 
+    fn impact(&self) -> &'static str {
+        "The throttle believes a header any client can set, so an attacker who sends a new X-Forwarded-For value with each attempt is never slowed down: the limit exists on paper only."
+    }
+
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         let (_, t) = ctx.throttling().await;
         let base_ms = t.base_ms;

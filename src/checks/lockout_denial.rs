@@ -28,6 +28,10 @@ impl Check for LockoutDenial {
         "With --username and --password-env, keyhole fails a few sign-ins on the tester's account and then signs in with the real password from a fresh client (at most 3 real sign-ins in all); an account that then refuses its correct password can be locked by anyone."
     }
 
+    fn impact(&self) -> &'static str {
+        "Anyone who knows or guesses a username can lock its owner out with a few wrong passwords: an easy denial of service against real users, administrators included."
+    }
+
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         let me = ctx.prober.scanner.cfg.username.clone().unwrap_or_default();
         let Some(d) = ctx.lockout().await else {

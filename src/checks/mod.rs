@@ -91,6 +91,9 @@ pub trait Check: Send + Sync {
     fn title(&self) -> &'static str;
     /// What the check looks for, in a sentence or two (SARIF rule help, docs).
     fn description(&self) -> &'static str;
+    /// Why it matters: what an attacker gains when the finding is there (`keyhole explain`,
+    /// the MCP `explain` tool).
+    fn impact(&self) -> &'static str;
     /// The account flow whose endpoints the check runs on.
     fn flow(&self) -> Flow {
         Flow::SignIn

@@ -36,6 +36,10 @@ impl Check for NoRetryAfter {
         "Every 429 (or 503 throttle) answer seen during the scan must say when to retry with a Retry-After header."
     }
 
+    fn impact(&self) -> &'static str {
+        "Without Retry-After, well-behaved clients cannot back off correctly; on its own this is a minor hygiene issue, not an open door."
+    }
+
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         let (e, t) = ctx.throttling().await;
         let throttled = t.throttled_attempts(e);

@@ -83,16 +83,34 @@ impl Check for RateLimitMissing {
         "Sends failed sign-ins with random, non-existent accounts — many accounts with one password each, then one account many times — and looks for any throttle: 429/423/503, lockout or captcha answers, a move to 403, a growing delay, dropped connections."
     }
 
+    fn impact(&self) -> &'static str {
+        "Nothing slows failed sign-ins from one client, so an attacker can spray common passwords across every account, or guess one account's password, as fast as the server answers."
+    }
+
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         let (_, t) = ctx.throttling().await;
         let t = t.clone();
         observe_protection(ctx, &t);
         let delay = t.constant_delay();
+        let residue = delay
+            .as_ref()
+            .and(ctx.prober.scanner.cfg.previous_scan.as_ref())
+            .map(|p| residue(&p.describe()));
         if let Some(d) = &delay {
-            ctx.observe("delay", d.summary());
+            let mut summary = d.summary();
+            if let Some(r) = &residue {
+                summary = format!("{summary}; {r}");
+            }
+            ctx.observe("delay", summary);
             if d.serialised() {
                 return Verdict::Pass;
             }
+        }
+        // A delay from the first attempt on, and a scan of this target minutes ago: a tarpit that
+        // grows with failures may still be at its maximum from that scan. The two cannot be told
+        // apart from here, so neither "missing" nor "a constant delay" is said.
+        if let Some(r) = residue {
+            return Verdict::Incomplete(format!("every attempt was slow from the first; {r}"));
         }
         match decide(&t.spray, t.one.as_ref()) {
             Decision::Throttled => Verdict::Pass,
@@ -131,6 +149,13 @@ impl Check for RateLimitMissing {
             }
         }
     }
+}
+
+/// The rate-limit verdict's words when a recent scan may have left a limiter holding.
+pub fn residue(previous: &str) -> String {
+    format!(
+        "the history store shows {previous}: a limiter that slows failures more and more (a tarpit) may still be at its maximum from that scan, so this may be its residue rather than a constant delay; scan again once the limiter has forgotten that scan (often 15 to 60 minutes) to tell"
+    )
 }
 
 #[cfg(test)]

@@ -29,6 +29,10 @@ impl Check for ResetMissing {
     fn description(&self) -> &'static str {
         "Reset requests from one client must be limited: keyhole sends fewer than 30, for random non-existent identifiers only, and looks for a 429, a lockout or captcha answer, or a growing delay."
     }
+
+    fn impact(&self) -> &'static str {
+        "Unthrottled reset requests let anyone flood any address with reset messages, and, where reset codes are short, guess them."
+    }
     fn flow(&self) -> Flow {
         Flow::PasswordReset
     }

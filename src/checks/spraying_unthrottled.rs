@@ -38,6 +38,10 @@ impl Check for SprayingUnthrottled {
         "Compares the one-account pattern (throttled?) with the spraying pattern — one password across many random accounts from the same client — which must be throttled too."
     }
 
+    fn impact(&self) -> &'static str {
+        "Per-account limits stop one account being guessed, but password spraying tries one password per account across many accounts, and that is never slowed here."
+    }
+
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         let (_, t) = ctx.throttling().await;
         let Some(one) = t.one.as_ref() else {

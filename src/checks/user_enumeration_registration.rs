@@ -54,6 +54,10 @@ impl Check for RegistrationEnumeration {
     fn description(&self) -> &'static str {
         "A sign-up request must not say that an identifier is already taken before an e-mail confirmation step; keyhole's probes leave the password out so that none can complete, one per guessed identifier."
     }
+
+    fn impact(&self) -> &'static str {
+        "Registration confirms which identifiers already have accounts, so an attacker can build a list of real users to spray, without a single sign-in attempt."
+    }
     fn flow(&self) -> Flow {
         Flow::Registration
     }

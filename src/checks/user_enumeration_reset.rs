@@ -120,6 +120,10 @@ impl Check for ResetEnumeration {
     fn description(&self) -> &'static str {
         "A password-reset request for an unknown account must get the same answer, in the same time, as one for an existing account; keyhole asks with random identifiers and, with --username, with the tester's account (at most 3 times)."
     }
+
+    fn impact(&self) -> &'static str {
+        "The reset request confirms which accounts exist, giving an attacker a list of real users to target, and often goes unthrottled and unlogged."
+    }
     fn flow(&self) -> Flow {
         Flow::PasswordReset
     }

@@ -141,6 +141,10 @@ impl Check for ResponseEnumeration {
         "Compares guessed accounts (admin, root, … and --username) with random non-existent ones after normalisation: status, Location, body, header and cookie names. A difference must hold in every sample of both groups, and random accounts must agree among themselves."
     }
 
+    fn impact(&self) -> &'static str {
+        "The sign-in answers existing and non-existent accounts differently, so an attacker learns which usernames are real and sprays only those, staying under every lockout longer."
+    }
+
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         let normalizer = ctx.prober.normalizer.clone();
         let boilerplate = ctx.prober.boilerplate.clone();

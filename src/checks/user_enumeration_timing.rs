@@ -295,6 +295,10 @@ impl Check for TimingEnumeration {
         "Interleaves guessed accounts (3 attempts each at most) with many random non-existent ones and compares response times with an exact Mann–Whitney U test, Holm-corrected, an effect-size floor and an A/A control account."
     }
 
+    fn impact(&self) -> &'static str {
+        "Existing accounts take measurably longer (or shorter) to reject, usually because only they pay the password hash: an attacker times the sign-in to learn which accounts are real."
+    }
+
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         let scanner = ctx.prober.scanner;
         let data = ctx.enumeration().await;

@@ -88,6 +88,10 @@ impl Check for VerboseError {
         "Reads every rejection of the sign-in surface (never a throttle answer) for a reason an attacker can use: no such user, wrong password, account disabled."
     }
 
+    fn impact(&self) -> &'static str {
+        "A rejection that says why (no such user, wrong password) tells an attacker which accounts exist and which half of a guess was right."
+    }
+
     async fn run(&self, ctx: &mut EndpointCtx<'_>) -> Verdict {
         ctx.enumeration().await;
         // The page's fixed text is not a reason: compare with what a malformed request and the

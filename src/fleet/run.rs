@@ -195,12 +195,9 @@ pub async fn run(
                 let scan_started = Instant::now();
                 // The guessed accounts' earlier attempts must be known before any is tried: a
                 // store that cannot say is this target's error, not a fresh cap of 3.
-                let scanned = match store.recent_attempts(&t.label).await {
-                    Ok(prior) => {
-                        let mut cfg = t.cfg.clone();
-                        cfg.prior_attempts = prior;
-                        scan_on_own_thread(&cfg).await
-                    }
+                let mut cfg = t.cfg.clone();
+                let scanned = match store.recall(&mut cfg).await {
+                    Ok(()) => scan_on_own_thread(&cfg).await,
                     Err(e) => Err(format!("not scanned: {e}")),
                 };
                 let ms = scan_started.elapsed().as_millis() as u64;

@@ -393,7 +393,8 @@ pub struct Engine {
     drops_keepalive: std::sync::atomic::AtomicBool,
     origin: url::Origin,
     cfg: EngineConfig,
-    used: AtomicU32,
+    /// Requests sent so far; shared with whoever watches the scan's progress.
+    used: Arc<AtomicU32>,
     /// One permit per request in flight: the `--concurrency` cap, for every caller at once.
     permits: tokio::sync::Semaphore,
     in_flight: AtomicUsize,
@@ -449,7 +450,7 @@ impl Engine {
             drops_keepalive: std::sync::atomic::AtomicBool::new(false),
             origin: target.origin(),
             cfg,
-            used: AtomicU32::new(0),
+            used: Arc::new(AtomicU32::new(0)),
             permits: tokio::sync::Semaphore::new(slots),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
@@ -465,6 +466,13 @@ impl Engine {
         if let Ok(mut g) = self.log.lock() {
             *g = Some(f);
         }
+    }
+
+    /// Count requests into `counter` (set to what was sent so far), which someone outside the
+    /// scan reads for its progress display.
+    pub fn count_into(&mut self, counter: Arc<AtomicU32>) {
+        counter.store(self.requests_used(), Ordering::SeqCst);
+        self.used = counter;
     }
 
     pub fn requests_used(&self) -> u32 {

@@ -511,26 +511,23 @@ impl Store {
         }
     }
 
-    /// Failed attempts on guessed accounts by the scans of `target` that started within the
-    /// last [`LOCKOUT_MEMORY_MINUTES`], added up by account.
-    pub async fn recent_attempts(
-        &self,
-        target: &str,
-    ) -> Result<std::collections::BTreeMap<String, u32>, StoreError> {
-        let since = (chrono::Utc::now() - chrono::Duration::minutes(LOCKOUT_MEMORY_MINUTES))
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string();
+    /// What the scans of `cfg`'s target within the last [`LOCKOUT_MEMORY_MINUTES`] left behind,
+    /// into `cfg`: their attempts on guessed accounts (against the cap of 3) and the latest of
+    /// them (a limiter may still hold what it left).
+    pub async fn recall(&self, cfg: &mut crate::config::ScanConfig) -> Result<(), StoreError> {
+        let target = crate::config::target_label(&cfg.target);
+        let since = lockout_memory_start(chrono::Utc::now());
         let q = "SELECT id, report FROM keyhole_scans WHERE target = $1 AND started_at >= $2";
         let rows: Result<Vec<(String, String)>, sqlx::Error> = on_pool!(self, pool => {
-            sqlx::query_as(q).bind(target).bind(&since).fetch_all(pool).await
+            sqlx::query_as(q).bind(&target).bind(&since).fetch_all(pool).await
         });
-        let mut sum = std::collections::BTreeMap::new();
+        let mut reports = Vec::new();
         for (id, json) in rows.map_err(|e| self.query_err(e))? {
-            for (name, n) in self.parse_report(&id, &json)?.stats.guessed_attempts {
-                *sum.entry(name).or_insert(0) += n;
-            }
+            let report = self.parse_report(&id, &json)?;
+            reports.push((id, report));
         }
-        Ok(sum)
+        recall_from(cfg, reports.iter().map(|(id, r)| (id.as_str(), r)));
+        Ok(())
     }
 
     /// How many scans the store holds.
@@ -552,8 +549,54 @@ impl Store {
     }
 }
 
+/// The start of the lockout memory before `now`, as the start-time string the store compares.
+fn lockout_memory_start(now: chrono::DateTime<chrono::Utc>) -> String {
+    (now - chrono::Duration::minutes(LOCKOUT_MEMORY_MINUTES))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// What earlier scans (id, report) left behind, into `cfg`: of those of its target that started
+/// within the lockout memory, their attempts on guessed accounts added up by account, and the
+/// latest of them. The store's [`Store::recall`], and `keyhole mcp` without a store (from the
+/// reports of its session), both come here.
+pub fn recall_from<'a>(
+    cfg: &mut crate::config::ScanConfig,
+    reports: impl IntoIterator<Item = (&'a str, &'a Report)>,
+) {
+    let now = chrono::Utc::now();
+    let since = lockout_memory_start(now);
+    let target = crate::config::target_label(&cfg.target);
+    cfg.prior_attempts.clear();
+    cfg.previous_scan = None;
+    for (id, report) in reports {
+        if report.target != target || report.started_at < since {
+            continue;
+        }
+        for (name, n) in &report.stats.guessed_attempts {
+            *cfg.prior_attempts.entry(name.clone()).or_insert(0) += n;
+        }
+        let ended = chrono::DateTime::parse_from_rfc3339(&report.started_at)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or(now)
+            + chrono::Duration::milliseconds(report.duration_ms as i64);
+        let ago = (now - ended).num_milliseconds() as f64 / 60_000.0;
+        if cfg
+            .previous_scan
+            .as_ref()
+            .is_none_or(|l| ago < l.ended_minutes_ago)
+        {
+            cfg.previous_scan = Some(crate::config::PreviousScan {
+                id: id.to_string(),
+                started_at: report.started_at.clone(),
+                ended_minutes_ago: ago,
+            });
+        }
+    }
+}
+
 /// A new scan id: 16 hex digits, the first 10 from the clock (ids sort by time), the rest random.
-fn new_id() -> String {
+pub fn new_id() -> String {
     let ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
     format!(
         "{:010x}{:06x}",
@@ -667,6 +710,50 @@ mod tests {
             let store = Store::open(&url, false).await.unwrap();
             assert_eq!(store.count().await.unwrap(), 3);
         });
+    }
+
+    #[test]
+    fn recall_adds_up_recent_attempts_of_the_target_and_names_the_latest_scan() {
+        let now = chrono::Utc::now();
+        let at = |mins: i64| {
+            (now - chrono::Duration::minutes(mins))
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        };
+        let with = |target: &str, mins: i64, admin: u32| {
+            let mut r = report(target, 50, &at(mins));
+            r.duration_ms = 60_000;
+            r.stats.guessed_attempts = [("admin".to_string(), admin)].into();
+            r
+        };
+        let t = "http://127.0.0.1:5000";
+        let older = with(t, 30, 2);
+        let newer = with(t, 10, 1);
+        let stale = with(t, LOCKOUT_MEMORY_MINUTES + 5, 3);
+        let other = with("http://127.0.0.1:6000", 1, 3);
+        let mut cfg = crate::config::ScanConfig::build(
+            t,
+            Default::default(),
+            crate::config::Verbosity::Quiet,
+            false,
+        )
+        .unwrap();
+        recall_from(
+            &mut cfg,
+            [("a", &older), ("b", &newer), ("c", &stale), ("d", &other)],
+        );
+        assert_eq!(cfg.prior_attempts.get("admin"), Some(&3));
+        let last = cfg.previous_scan.clone().unwrap();
+        assert_eq!(last.id, "b");
+        // Started 10 minutes ago and ran one: ended about 9 minutes ago.
+        assert!((8.9..9.2).contains(&last.ended_minutes_ago), "{last:?}");
+        assert!(
+            last.describe().contains("9 minutes ago"),
+            "{}",
+            last.describe()
+        );
+        recall_from(&mut cfg, [("c", &stale)]);
+        assert!(cfg.prior_attempts.is_empty() && cfg.previous_scan.is_none());
     }
 
     #[test]
