@@ -196,3 +196,88 @@ window.addEventListener('load', function () {
         "the phone page scrolls sideways: {measured}"
     );
 }
+
+/// As a team would get it: two `keyhole fleet` runs over two real APIs (the built-in demo,
+/// vulnerable and hardened), then `keyhole history --format html`, rendered by Chromium: both
+/// targets named, one chart per target with a point per run.
+#[test]
+fn two_fleet_runs_make_a_dashboard_with_a_chart_per_target() {
+    let Some(bin) = chromium_or_skip("two_fleet_runs_make_a_dashboard_with_a_chart_per_target")
+    else {
+        return;
+    };
+    let vulnerable = demo(false);
+    let hardened = demo(true);
+    let dir = tempfile::tempdir().unwrap();
+    let targets = dir.path().join("targets.toml");
+    std::fs::write(
+        &targets,
+        format!(
+            "[[target]]\nurl = \"{}\"\n\n[[target]]\nurl = \"{}\"\n",
+            vulnerable.url, hardened.url
+        ),
+    )
+    .unwrap();
+    let store = format!("sqlite:{}", dir.path().join("team.db").display());
+    for run in 1..=2 {
+        let o = keyhole_in(
+            dir.path(),
+            &[
+                "fleet",
+                targets.to_str().unwrap(),
+                "--store",
+                &store,
+                "--quiet",
+            ],
+        );
+        assert!(
+            o.status.code().is_some_and(|c| c <= 1),
+            "fleet run {run}: {}",
+            stderr(&o)
+        );
+    }
+    let page = dir.path().join("team.html");
+    let o = keyhole_in(
+        dir.path(),
+        &[
+            "history",
+            "--store",
+            &store,
+            "--format",
+            "html",
+            "--output",
+            page.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run_chromium(
+        &bin,
+        &dir.path().join("profile-fleet"),
+        &["--dump-dom".into(), format!("file://{}", page.display())],
+    );
+    let dom = String::from_utf8_lossy(&o.stdout);
+    for target in [&vulnerable.url, &hardened.url] {
+        assert!(
+            dom.contains(&format!("<h2>{target}</h2>")),
+            "{target} is not named: {dom}"
+        );
+    }
+    let charts: Vec<&str> = dom
+        .split("<svg role=\"img\" class=\"chart\"")
+        .skip(1)
+        .map(|rest| rest.split("</svg>").next().unwrap_or_default())
+        .collect();
+    assert_eq!(charts.len(), 2, "one chart per target: {dom}");
+    for chart in charts {
+        assert_eq!(
+            chart.matches("<circle").count(),
+            2,
+            "a point per run: {chart}"
+        );
+    }
+    assert_eq!(
+        dom.matches("<section class=\"scan\"").count(),
+        4,
+        "every stored scan"
+    );
+}
