@@ -542,3 +542,39 @@ fn a_guessed_account_gets_three_attempts_across_back_to_back_scans() {
         "nothing is called fixed that was not re-checked: {row:#}"
     );
 }
+
+/// A target a fleet cannot scan is remembered in the store beside the scans: `keyhole history`
+/// lists it as a failed run with its reason, even with no successful scan.
+#[test]
+fn a_target_the_fleet_cannot_reach_shows_up_in_history_as_a_failed_run() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port with nothing listening: bound, then let go.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{closed}");
+    std::fs::write(
+        dir.path().join("targets.toml"),
+        format!("[[target]]\nurl = \"{url}\"\n"),
+    )
+    .unwrap();
+    let store = format!("sqlite:{}", dir.path().join("h.db").display());
+    let out = keyhole(dir.path(), &["fleet", "targets.toml", "--store", &store]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = keyhole(
+        dir.path(),
+        &["history", "--store", &store, "--format", "json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let h = stdout_json(&out);
+    let t = row(&h, &url);
+    assert_eq!(t["scans"].as_array().unwrap().len(), 0, "{t:#}");
+    let failed = t["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{t:#}");
+    let reason = failed[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&url) || reason.contains("connect"),
+        "{reason}"
+    );
+}

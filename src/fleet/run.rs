@@ -197,7 +197,16 @@ pub async fn run(
                 // store that cannot say is this target's error, not a fresh cap of 3.
                 let mut cfg = t.cfg.clone();
                 let scanned = match store.recall(&mut cfg).await {
-                    Ok(()) => scan_on_own_thread(&cfg).await,
+                    Ok(()) => {
+                        let scanned = scan_on_own_thread(&cfg).await;
+                        if let Err(e) = &scanned {
+                            // Kept beside the scans, as a queued scan's failure is: history and
+                            // the dashboard show it. A store that cannot take it changes nothing
+                            // here (the summary says the target failed either way).
+                            let _ = store.record_failure(&t.label, e, None).await;
+                        }
+                        scanned
+                    }
                     Err(e) => Err(format!("not scanned: {e}")),
                 };
                 let ms = scan_started.elapsed().as_millis() as u64;
