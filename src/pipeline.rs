@@ -157,7 +157,7 @@ pub async fn scan_watched(cfg: ScanConfig, watch: Option<Watch>) -> Result<Repor
     }
     let mut scanner = Scanner::new(cfg, engine);
     if let Some(w) = watch {
-        scanner.observe(w.on_step);
+        scanner.progress.set_observer(w.on_step);
     }
     if scanner.cfg.verbosity == crate::config::Verbosity::Verbose {
         scanner

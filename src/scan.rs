@@ -82,9 +82,8 @@ impl Progress {
     }
 
     /// Also tell `observer` of each phase.
-    pub fn observed(mut self, observer: Option<StepObserver>) -> Progress {
-        self.observer = observer;
-        self
+    pub fn set_observer(&mut self, observer: StepObserver) {
+        self.observer = Some(observer);
     }
 
     /// A phase of the scan.
@@ -165,12 +164,6 @@ impl Scanner {
             warned: Mutex::new(Vec::new()),
             busy: Mutex::new(HashSet::new()),
         }
-    }
-
-    /// Tell `observer` of each phase of the scan.
-    pub fn observe(&mut self, observer: StepObserver) {
-        let progress = std::mem::replace(&mut self.progress, Progress::new(Verbosity::Quiet));
-        self.progress = progress.observed(Some(observer));
     }
 
     /// The site warned that `name` is near a lock (or locked): no attempt on it again.

@@ -91,6 +91,25 @@ fn screenshot(
     bytes
 }
 
+/// `keyhole history --store STORE --format html --output DIR/NAME.html`; the page's path.
+fn write_dashboard(dir: &Path, store: &str, name: &str) -> std::path::PathBuf {
+    let page = dir.join(format!("{name}.html"));
+    let o = keyhole_in(
+        dir,
+        &[
+            "history",
+            "--store",
+            store,
+            "--format",
+            "html",
+            "--output",
+            page.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    page
+}
+
 #[test]
 fn history_dashboard_renders_in_headless_chromium() {
     let Some(bin) = chromium_or_skip("history_dashboard_renders_in_headless_chromium") else {
@@ -101,20 +120,7 @@ fn history_dashboard_renders_in_headless_chromium() {
     let db = dir.path().join("h.db");
     fill(&StoreUrl::Sqlite(db.clone()), &report);
     let store = format!("sqlite:{}", db.display());
-    let page = dir.path().join("dash.html");
-    let o = keyhole_in(
-        dir.path(),
-        &[
-            "history",
-            "--store",
-            &store,
-            "--format",
-            "html",
-            "--output",
-            page.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = write_dashboard(dir.path(), &store, "dash");
     let html = std::fs::read_to_string(&page).unwrap();
     // Each scan's own report beside the page, linked relatively.
     let reports: Vec<_> = std::fs::read_dir(dir.path().join("dash-reports"))
@@ -236,20 +242,7 @@ fn two_fleet_runs_make_a_dashboard_with_a_chart_per_target() {
             stderr(&o)
         );
     }
-    let page = dir.path().join("team.html");
-    let o = keyhole_in(
-        dir.path(),
-        &[
-            "history",
-            "--store",
-            &store,
-            "--format",
-            "html",
-            "--output",
-            page.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = write_dashboard(dir.path(), &store, "team");
     let o = run_chromium(
         &bin,
         &dir.path().join("profile-fleet"),

@@ -258,26 +258,50 @@ async fn dispatch_order(targets: &[FleetTarget], store: &Store) -> Vec<usize> {
 /// conditions as `keyhole scan`, whatever the other targets are doing. A scan that outlives its
 /// deadline by far, or panics, is that target's error, never the fleet's.
 pub async fn scan_on_own_thread(cfg: &crate::config::ScanConfig) -> Result<Report, String> {
+    scan_apart(cfg.clone(), None, None)
+        .await
+        .unwrap_or_else(|| Err("the scan was cancelled".into()))
+}
+
+/// [`scan_on_own_thread`], telling `watch` how it goes, until it ends or `cancel` fires (then
+/// `None`): cancelling drops the scan, and with it every request in flight.
+pub async fn scan_apart(
+    cfg: crate::config::ScanConfig,
+    watch: Option<crate::pipeline::Watch>,
+    cancel: Option<tokio_util::sync::CancellationToken>,
+) -> Option<Result<Report, String>> {
     let deadline = cfg.deadline;
-    let cfg = cfg.clone();
     let grace = cfg.deadline + cfg.timeout * 2 + Duration::from_secs(10);
     let handle = tokio::task::spawn_blocking(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
+        let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start a runtime: {e}"))?;
-        rt.block_on(crate::pipeline::scan(cfg))
-            .map_err(|e| e.to_string())
+        {
+            Ok(rt) => rt,
+            Err(e) => return Some(Err(format!("cannot start a runtime: {e}"))),
+        };
+        rt.block_on(async {
+            let cancelled = async {
+                match &cancel {
+                    Some(c) => c.cancelled().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                r = crate::pipeline::scan_watched(cfg, watch) => Some(r.map_err(|e| e.to_string())),
+                _ = cancelled => None,
+            }
+        })
     });
     match tokio::time::timeout(grace, handle).await {
         Ok(Ok(result)) => result,
-        Ok(Err(_)) => {
-            Err("the scan stopped unexpectedly (a bug in keyhole: please report it)".into())
-        }
-        Err(_) => Err(format!(
+        Ok(Err(_)) => Some(Err(
+            "the scan stopped unexpectedly (a bug in keyhole: please report it)".into(),
+        )),
+        Err(_) => Some(Err(format!(
             "the scan did not end within its deadline plus {} s",
             (grace - deadline).as_secs()
-        )),
+        ))),
     }
 }
 

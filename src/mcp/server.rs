@@ -297,44 +297,6 @@ pub fn summary_text(id: &str, stored_in: Option<&str>, r: &Report) -> String {
     out
 }
 
-/// Run the scan on a thread of its own (its own runtime, as `keyhole scan` has: timing samples
-/// are not shared with the server's I/O), until it ends or `cancel` fires; cancelling drops the
-/// scan, and with it every request in flight.
-async fn scan_apart(
-    cfg: ScanConfig,
-    watch: crate::pipeline::Watch,
-    cancel: tokio_util::sync::CancellationToken,
-) -> Option<Result<Report, String>> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let spawned = std::thread::Builder::new()
-        .name("keyhole-scan".into())
-        .spawn(move || {
-            let result = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt.block_on(async {
-                    tokio::select! {
-                        r = crate::pipeline::scan_watched(cfg, Some(watch)) => {
-                            Some(r.map_err(|e| e.to_string()))
-                        }
-                        _ = cancel.cancelled() => None,
-                    }
-                }),
-                Err(e) => Some(Err(format!("cannot start a runtime: {e}"))),
-            };
-            let _ = tx.send(result);
-        });
-    if let Err(e) = spawned {
-        return Some(Err(format!("cannot start the scan's thread: {e}")));
-    }
-    rx.await.unwrap_or_else(|_| {
-        Some(Err(
-            "the scan stopped unexpectedly (a bug in keyhole: please report it)".into(),
-        ))
-    })
-}
-
 #[tool_router]
 impl KeyholeServer {
     #[tool(
@@ -407,7 +369,9 @@ test account and its password are the operator's settings, not arguments."
             requests: Arc::clone(&requests),
         };
         let token = ctx.meta.get_progress_token();
-        let scan = scan_apart(cfg, watch, ctx.ct.clone());
+        // On a thread of its own, as a fleet's scans run: the timing samples do not share a
+        // runtime with this server's I/O.
+        let scan = crate::fleet::run::scan_apart(cfg, Some(watch), Some(ctx.ct.clone()));
         tokio::pin!(scan);
         let mut tick = tokio::time::interval(PROGRESS_EVERY);
         let mut last = (u32::MAX, String::new());
