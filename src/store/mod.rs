@@ -596,13 +596,20 @@ pub fn recall_from<'a>(
 }
 
 /// A new scan id: 16 hex digits, the first 10 from the clock (ids sort by time), the rest random.
+/// Within one process ids also sort in the order they were made: two made in the same
+/// millisecond (failed runs recorded back to back) would otherwise sort by their random part,
+/// and the store breaks ties between equal times by id.
 pub fn new_id() -> String {
-    let ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
-    format!(
-        "{:010x}{:06x}",
-        ms & 0xff_ffff_ffff,
-        rand::random::<u32>() & 0xff_ffff
-    )
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let ms = chrono::Utc::now().timestamp_millis().max(0) as u64 & 0xff_ffff_ffff;
+    let fresh = (ms << 24) | u64::from(rand::random::<u32>() & 0xff_ffff);
+    let prev = LAST
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+            Some(fresh.max(last + 1))
+        })
+        .unwrap_or(0);
+    format!("{:016x}", fresh.max(prev + 1))
 }
 
 /// What a database error says, in one line.
@@ -754,6 +761,13 @@ mod tests {
         );
         recall_from(&mut cfg, [("c", &stale)]);
         assert!(cfg.prior_attempts.is_empty() && cfg.previous_scan.is_none());
+    }
+
+    #[test]
+    fn ids_made_one_after_another_sort_in_that_order() {
+        let ids: Vec<String> = (0..2000).map(|_| new_id()).collect();
+        assert!(ids.iter().all(|i| i.len() == 16), "{ids:?}");
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
     }
 
     #[test]
