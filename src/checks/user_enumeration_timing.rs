@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 use super::{Check, EndpointCtx, FindingDraft, Verdict};
 use crate::analysis::stats::{self, Alternative};
-use crate::probe::enumeration::{Basis, EnumData};
+use crate::probe::enumeration::{Basis, Compared, EnumData};
 use crate::probe::Attempt;
 use crate::report::{Category, Severity};
 
@@ -91,11 +91,7 @@ fn blind_spot(basis: &Basis, floor: f64, tested: usize) -> Option<String> {
         tested,
         &format!(
             "random accounts' {} vary that much (method {})",
-            if basis.paired {
-                "in-wave differences"
-            } else {
-                "times"
-            },
+            basis.label(),
             basis.method
         ),
     )
@@ -180,7 +176,7 @@ pub fn decide(data: &EnumData, network_ms: Option<f64>) -> Decision {
     let basis = data.basis();
     // Answers compared with their wave-mates: the network's queueing, which the time above
     // the fastest answer also holds, hit both alike, so the relative floor takes less of it.
-    let floor = if basis.paired {
+    let floor = if basis.paired() {
         floor_ms(MIN_GAP_MS_PAIRED, MIN_GAP_RATIO_PAIRED, server_ms)
     } else {
         floor_ms(MIN_GAP_MS, MIN_GAP_RATIO, server_ms)
@@ -321,11 +317,7 @@ impl Check for TimingEnumeration {
         progress.detail(&format!(
             "timing: method {}, comparing {} ({} random values, about {:.1} ms visible)",
             basis.method,
-            if basis.paired {
-                "in-wave differences"
-            } else {
-                "times"
-            },
+            basis.label(),
             basis.null.len(),
             basis.smallest_visible_ms()
         ));
@@ -355,13 +347,13 @@ impl Check for TimingEnumeration {
         let (name, t) = &hits[0];
         let randoms: Vec<f64> = data.timing_pool().iter().map(|a| a.ms).collect();
         let random_median = stats::median(&randoms).unwrap_or(0.0);
-        let how = if basis.paired {
-            format!(
+        let how = match basis.compared {
+            Compared::InWave => format!(
                 "; each attempt against the random accounts released with it ({}), so network jitter hit both alike",
                 basis.method
-            )
-        } else {
-            String::new()
+            ),
+            Compared::Neighbours(_) => " sent one at a time; each attempt against the random accounts sent just before and after it, so the server's slower and faster spells hit both alike".to_string(),
+            Compared::Times => String::new(),
         };
         let tested = data
             .candidates
@@ -392,14 +384,7 @@ impl Check for TimingEnumeration {
             .detail("random_median_ms", round2(random_median))
             .detail("random_samples", randoms.len())
             .detail("method", basis.method)
-            .detail(
-                "compared",
-                if basis.paired {
-                    "in-wave differences"
-                } else {
-                    "times"
-                },
-            )
+            .detail("compared", basis.label())
             .detail(
                 "candidate_values_ms",
                 basis
@@ -419,6 +404,32 @@ impl Check for TimingEnumeration {
 mod tests {
     use super::*;
     use crate::scan::Role;
+
+    #[test]
+    fn a_leak_hidden_by_a_drifting_one_at_a_time_server_is_found_against_its_neighbours() {
+        // Spells 45 ms apart hide a 40 ms leak from the pool's times, and the control, sampled
+        // like admin, does not stand out.
+        let d = crate::probe::enumeration::tests::spells(45.0, 40.0);
+        match decide(&d, Some(0.5)) {
+            Decision::Differs(hits) => {
+                assert_eq!(hits.len(), 1);
+                assert_eq!(hits[0].0, "admin");
+                assert!((hits[0].1.gap_ms - 40.0).abs() < 5.0, "{:?}", hits[0].1);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Compared with the whole pool the same answers cannot decide.
+        let mut clock = crate::probe::enumeration::tests::spells(45.0, 40.0);
+        clock.serial = None;
+        assert!(
+            matches!(decide(&clock, Some(0.5)), Decision::Undecided(ref w) if w.contains("cannot see differences")),
+            "{:?}",
+            decide(&clock, Some(0.5))
+        );
+        // No leak: no finding on either basis.
+        let none = crate::probe::enumeration::tests::spells(45.0, 0.0);
+        assert!(!matches!(decide(&none, Some(0.5)), Decision::Differs(_)));
+    }
 
     #[test]
     fn limits_say_what_a_null_cannot_show() {

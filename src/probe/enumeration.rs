@@ -211,6 +211,10 @@ const SLOW_POOL: usize = 14;
 /// Candidates that get stage-2 attempts at most.
 const MAX_SUSPECTS: usize = 4;
 
+/// Timing attempts on the tester's own account (`--username`) where random accounts are cheap:
+/// six samples against the pool tolerate a few slow random answers that three cannot.
+const OWNED_TIMING_ATTEMPTS: usize = 6;
+
 #[derive(Debug, Clone, Default)]
 pub struct EnumData {
     /// Fresh random accounts, one attempt each.
@@ -612,8 +616,14 @@ impl Prober<'_> {
         }
         let mut subjects: Vec<Item> = Vec::new();
         for s in &suspects {
-            subjects.push(Item::Candidate(s.clone()));
-            subjects.push(Item::Candidate(s.clone()));
+            // The tester's own account may take more than the 3 attempts a guess may: where
+            // the pool is cheap, it takes enough that one slow spell cannot hide it.
+            let more = if owned.as_deref() == Some(s.as_str()) && hedge == Hedge::Furthest {
+                OWNED_TIMING_ATTEMPTS - 1
+            } else {
+                2
+            };
+            subjects.extend(std::iter::repeat_n(Item::Candidate(s.clone()), more));
         }
         subjects.push(Item::Control);
         subjects.push(Item::Control);
@@ -628,7 +638,7 @@ impl Prober<'_> {
         // alone differ from the waves' by less than the 5 ms floor.)
         // Where answers released together are compared with their wave-mates, wave-mates
         // delayed alike are the network's shared jitter, which that comparison cancels.
-        data.blocking = wave_mates_delayed(&data) && !data.basis().paired;
+        data.blocking = wave_mates_delayed(&data) && !data.basis().paired();
         // On a one-at-a-time server the calibration wave left the pool, and answers vary by
         // the page's own work: more random accounts, so that one slow outlier among them does
         // not hide a real difference.
@@ -988,6 +998,26 @@ const PAIRS_FROM_MS: f64 = 5.0;
 /// In-wave differences decide when their spread is at most this share of the raw times'.
 const PAIRED_GAIN: f64 = 0.5;
 
+/// Answers on a server that takes one request at a time are compared with their neighbours'
+/// when the random accounts' times less the median of this many nearest random accounts (in
+/// the order sent) spread no more than the times themselves.
+const NEIGHBOURS: usize = 4;
+
+/// How each answer is compared.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Compared {
+    /// Its own time.
+    Times,
+    /// Its time less the median of the random accounts released with it.
+    InWave,
+    /// Its time less the median of the [`NEIGHBOURS`] random accounts of the timing pool sent
+    /// nearest before or after it (their positions in the sequence and times): a server that
+    /// works one request at a time drifts between slower and faster spells lasting several
+    /// requests (its own housekeeping, the machine's other work), which a comparison with the
+    /// whole pool mistakes for the accounts' differences.
+    Neighbours(Vec<(usize, f64)>),
+}
+
 /// What candidates are compared with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Basis {
@@ -995,19 +1025,34 @@ pub struct Basis {
     /// the waves were released (`single-packet`, `last-byte`) when each answer is compared
     /// with its own wave's random accounts.
     pub method: &'static str,
-    /// In-wave differences (true) or raw times.
-    pub paired: bool,
+    /// What each answer's value is.
+    pub compared: Compared,
     /// The random accounts' values on that basis: the null distribution.
     pub null: Vec<f64>,
 }
 
 impl Basis {
-    /// A value of `a` on this basis (its in-wave difference, or its time).
+    /// In-wave differences (true) or a value of one answer's own.
+    pub fn paired(&self) -> bool {
+        self.compared == Compared::InWave
+    }
+
+    /// What is compared, in words.
+    pub fn label(&self) -> &'static str {
+        match self.compared {
+            Compared::Times => "times",
+            Compared::InWave => "in-wave differences",
+            Compared::Neighbours(_) => "times less their neighbours'",
+        }
+    }
+
+    /// A value of `a` on this basis (its in-wave difference, its time less its neighbours',
+    /// or its time).
     pub fn value(&self, data: &EnumData, a: &Attempt) -> Option<f64> {
-        if self.paired {
-            in_wave_diff(data, a)
-        } else {
-            Some(a.ms)
+        match &self.compared {
+            Compared::Times => Some(a.ms),
+            Compared::InWave => in_wave_diff(data, a),
+            Compared::Neighbours(pool) => neighbour_diff(pool, position(data, a)?, a.ms),
         }
     }
 
@@ -1034,6 +1079,29 @@ pub fn smallest_visible_ms(null: &[f64]) -> f64 {
         return f64::INFINITY;
     };
     (s[s.len() - 2] - mid).max(mid - s[1])
+}
+
+/// Where `a` was sent in the sample (its index in the sequence).
+fn position(data: &EnumData, a: &Attempt) -> Option<usize> {
+    data.sequence
+        .iter()
+        .position(|s| s.account == a.account && s.role == a.role && s.ms == a.ms)
+}
+
+/// `ms`, sent at `at`, less the median of the [`NEIGHBOURS`] pool answers sent nearest to it
+/// (itself left out; None when the pool has too few others).
+fn neighbour_diff(pool: &[(usize, f64)], at: usize, ms: f64) -> Option<f64> {
+    let mut near: Vec<(usize, f64)> = pool
+        .iter()
+        .filter(|(p, _)| *p != at)
+        .map(|(p, t)| (p.abs_diff(at), *t))
+        .collect();
+    if near.len() < NEIGHBOURS {
+        return None;
+    }
+    near.sort_by_key(|(d, _)| *d);
+    let times: Vec<f64> = near[..NEIGHBOURS].iter().map(|(_, t)| *t).collect();
+    Some(ms - stats::median(&times)?)
 }
 
 /// `a`'s time minus the median of the other answered random accounts of its wave (None
@@ -1074,20 +1142,39 @@ pub fn basis(data: &EnumData) -> Basis {
         if diffs.len() >= 10 && iqr(&diffs) <= PAIRED_GAIN * iqr(&raw) {
             return Basis {
                 method: data.method,
-                paired: true,
+                compared: Compared::InWave,
+                null: diffs,
+            };
+        }
+    }
+    // One request at a time: each answer against the random accounts sent around it, when
+    // that takes the server's spells of slowness out of the random accounts' own spread.
+    if data.serial.is_some() {
+        let placed: Vec<(usize, f64)> = pool
+            .iter()
+            .filter_map(|a| Some((position(data, a)?, a.ms)))
+            .collect();
+        let diffs: Vec<f64> = placed
+            .iter()
+            .filter_map(|(at, ms)| neighbour_diff(&placed, *at, *ms))
+            .collect();
+        if diffs.len() >= 10 && smallest_visible_ms(&diffs) <= smallest_visible_ms(&raw) {
+            return Basis {
+                method: "sequential",
+                compared: Compared::Neighbours(placed),
                 null: diffs,
             };
         }
     }
     Basis {
         method: "sequential",
-        paired: false,
+        compared: Compared::Times,
         null: raw,
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
 
     /// Six waves of eight random accounts; every answer of wave w waits `shared(w)` (the
     /// network's jitter, alike for answers released together) plus its own small noise; wave 6
@@ -1120,12 +1207,87 @@ mod tests {
         d
     }
 
+    /// A one-at-a-time server (every attempt alone, in order) answering in 100 ms, but `spell`
+    /// ms slower for eight answers in every 24 (8 to 15, 32 to 39), each answer with a little
+    /// noise of its own; `admin`'s three attempts (at 11, 20 and 36: in a slow spell, a fast
+    /// one and a slow one) take `leak` ms more than their spell; the control's (4, 26, 44) none.
+    pub(crate) fn spells(spell: f64, leak: f64) -> EnumData {
+        let mut d = EnumData {
+            method: "sequential",
+            serial: Some(1),
+            ..Default::default()
+        };
+        d.candidates.push(("admin".to_string(), Vec::new()));
+        for i in 0..48u32 {
+            let base = 100.0
+                + if (8..16).contains(&(i % 24)) {
+                    spell
+                } else {
+                    0.0
+                };
+            let noise = ((i * 7919) % 11) as f64 * 0.3;
+            let (name, role, extra) = match i {
+                11 | 20 | 36 => ("admin".to_string(), Role::Candidate, leak),
+                4 | 26 | 44 => ("ctl".to_string(), Role::Control, 0.0),
+                _ => (format!("r{i}"), Role::Random, 0.0),
+            };
+            let a = Attempt::synthetic(&name, role, base + noise + extra, Some(i + 2));
+            d.sequence.push(a.clone());
+            match role {
+                Role::Random => d.random.push(a),
+                Role::Control => d.control.push(a),
+                _ => d.candidates[0].1.push(a),
+            }
+        }
+        d
+    }
+
+    #[test]
+    fn one_at_a_time_answers_are_compared_with_their_neighbours_when_the_server_drifts() {
+        // Spells 45 ms slower: the pool's times spread by them; each answer less its four
+        // nearest random neighbours' median does so only at a spell's edges, by half as much.
+        let d = spells(45.0, 40.0);
+        let b = d.basis();
+        assert!(matches!(b.compared, Compared::Neighbours(_)), "{b:?}");
+        assert_eq!(b.label(), "times less their neighbours'");
+        assert!(
+            b.smallest_visible_ms() < 25.0,
+            "{}",
+            b.smallest_visible_ms()
+        );
+        let admin = b.values(&d, &d.candidates[0].1);
+        assert_eq!(admin.len(), 3);
+        assert!(admin.iter().all(|v| (v - 40.0).abs() < 5.0), "{admin:?}");
+        let raw = smallest_visible_ms(&d.timing_pool().iter().map(|a| a.ms).collect::<Vec<_>>());
+        assert!(raw > 40.0, "{raw}");
+        // The same answers from a server not found to take one request at a time: the clock.
+        let mut concurrent = spells(45.0, 40.0);
+        concurrent.serial = None;
+        assert_eq!(concurrent.basis().compared, Compared::Times);
+        // A server without spells gains nothing from its neighbours: a steady server's own
+        // noise is all there is, and the clock decides unless neighbours do no worse.
+        let steady = spells(0.0, 40.0);
+        let b = steady.basis();
+        assert!(b.smallest_visible_ms() < 5.0, "{b:?}");
+    }
+
+    #[test]
+    fn a_neighbour_difference_leaves_the_answer_itself_out() {
+        let pool = [(0, 100.0), (1, 200.0), (2, 100.0), (4, 100.0), (5, 100.0)];
+        // Position 1 itself is not its own neighbour: 0, 2, 4 and 5 are (all 100).
+        assert_eq!(neighbour_diff(&pool, 1, 200.0), Some(100.0));
+        // An answer outside the pool at 3: 2 and 4 (distance 1), then 1 and 5 (distance 2).
+        assert_eq!(neighbour_diff(&pool, 3, 150.0), Some(50.0));
+        // Too few others.
+        assert_eq!(neighbour_diff(&pool[..4], 0, 100.0), None);
+    }
+
     #[test]
     fn waves_released_together_are_compared_within_the_wave_when_that_beats_the_clock() {
         // Jitter shared by each wave (0..25 ms): in-wave differences see 3 ms.
         let d = jittered(|w| (w * 37 % 25) as f64, 3.0, "last-byte");
         let b = d.basis();
-        assert!(b.paired, "{b:?}");
+        assert!(b.paired(), "{b:?}");
         assert_eq!(b.method, "last-byte");
         assert!(b.smallest_visible_ms() < 1.0, "{}", b.smallest_visible_ms());
         let admin = b.values(&d, &d.candidates[0].1);
@@ -1133,12 +1295,12 @@ mod tests {
         // The same answers sent one by one: compared with the clock.
         let seq = jittered(|w| (w * 37 % 25) as f64, 3.0, "sequential");
         let b = seq.basis();
-        assert!(!b.paired);
+        assert!(!b.paired());
         assert_eq!(b.method, "sequential");
         assert!(b.smallest_visible_ms() > 5.0, "{}", b.smallest_visible_ms());
         // No shared jitter: nothing to gain from pairing; the clock decides.
         let calm = jittered(|_| 0.0, 3.0, "single-packet");
-        assert!(!calm.basis().paired);
+        assert!(!calm.basis().paired());
     }
 
     use super::*;
