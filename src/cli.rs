@@ -766,7 +766,24 @@ pub async fn run_scan_stored(
         // the latest may have left a limiter holding.
         store.recall(&mut cfg).await?;
     }
-    let report = crate::pipeline::scan(cfg.clone()).await?;
+    let report = match crate::pipeline::scan(cfg.clone()).await {
+        Ok(report) => report,
+        Err(e) => {
+            if let Some(store) = &store {
+                // Kept beside the scans, as a fleet's or a queued scan's failure is: history and
+                // the dashboard show it. A store that cannot take it changes nothing here (the
+                // error below says the scan failed either way).
+                let target = crate::config::target_label(&cfg.target);
+                if let Err(se) = store.record_failure(&target, &e.to_string(), None).await {
+                    if cfg.verbosity != Verbosity::Quiet {
+                        eprintln!("keyhole: the failed run was not stored either: {se}");
+                    }
+                }
+                store.close().await;
+            }
+            return Err(e.into());
+        }
+    };
     if let Some(store) = &store {
         let saved = store.save(&report, None).await;
         store.close().await;

@@ -543,6 +543,36 @@ fn a_guessed_account_gets_three_attempts_across_back_to_back_scans() {
     );
 }
 
+/// `keyhole scan --store` that cannot reach its target fails as before (exit 2, the reason on
+/// stderr), and the store keeps the failed run beside the scans, as a fleet's: a scan run from
+/// cron shows up in history when its target was down.
+#[test]
+fn a_stored_scan_that_cannot_reach_its_target_shows_up_in_history_as_a_failed_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{closed}");
+    let store = format!("sqlite:{}", dir.path().join("h.db").display());
+    let out = keyhole(dir.path(), &["scan", &url, "--store", &store, "-q"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("unreachable"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "no half report on stdout");
+    let out = keyhole(
+        dir.path(),
+        &["history", "--store", &store, "--format", "json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let h = stdout_json(&out);
+    let t = row(&h, &url);
+    assert_eq!(t["scans"].as_array().unwrap().len(), 0, "{t:#}");
+    let failed = t["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{t:#}");
+    let reason = failed[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("unreachable"), "{reason}");
+}
+
 /// A target a fleet cannot scan is remembered in the store beside the scans: `keyhole history`
 /// lists it as a failed run with its reason, even with no successful scan.
 #[test]
