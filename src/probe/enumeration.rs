@@ -614,19 +614,7 @@ impl Prober<'_> {
         if suspects.is_empty() {
             return data;
         }
-        let mut subjects: Vec<Item> = Vec::new();
-        for s in &suspects {
-            // The tester's own account may take more than the 3 attempts a guess may: where
-            // the pool is cheap, it takes enough that one slow spell cannot hide it.
-            let more = if owned.as_deref() == Some(s.as_str()) && hedge == Hedge::Furthest {
-                OWNED_TIMING_ATTEMPTS - 1
-            } else {
-                2
-            };
-            subjects.extend(std::iter::repeat_n(Item::Candidate(s.clone()), more));
-        }
-        subjects.push(Item::Control);
-        subjects.push(Item::Control);
+        let subjects = second_look(&suspects, owned.as_deref(), hedge);
         // The pool of stage 1 is large enough for three samples to pass the Holm correction
         // over every candidate (26 random accounts for 12 candidates, 16 for 4): stage 2 adds
         // only the suspects' and the control's waves.
@@ -970,6 +958,25 @@ fn pick_suspects(data: &EnumData, owned: Option<&str>, hedge: Hedge) -> Vec<Stri
         .collect()
 }
 
+/// Stage 2's accounts under test: two more attempts for each suspect (three in all, a guess's
+/// cap) and the control's two; the tester's own account, which may take more than 3, takes
+/// [`OWNED_TIMING_ATTEMPTS`] in all where the pool is cheap, so that one slow spell among its
+/// answers cannot hide it.
+fn second_look(suspects: &[String], owned: Option<&str>, hedge: Hedge) -> Vec<Item> {
+    let mut subjects: Vec<Item> = Vec::new();
+    for s in suspects {
+        let more = if owned == Some(s.as_str()) && hedge == Hedge::Furthest {
+            OWNED_TIMING_ATTEMPTS - 1
+        } else {
+            2
+        };
+        subjects.extend(std::iter::repeat_n(Item::Candidate(s.clone()), more));
+    }
+    subjects.push(Item::Control);
+    subjects.push(Item::Control);
+    subjects
+}
+
 /// How far `pick_suspects` hedges beyond candidates that clearly stand out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hedge {
@@ -1269,6 +1276,33 @@ pub(crate) mod tests {
         let steady = spells(0.0, 40.0);
         let b = steady.basis();
         assert!(b.smallest_visible_ms() < 5.0, "{b:?}");
+    }
+
+    #[test]
+    fn only_the_testers_own_account_takes_more_than_three_attempts_and_only_where_random_accounts_are_cheap(
+    ) {
+        let suspects = vec!["me".to_string(), "admin".to_string()];
+        let count = |items: &[Item], who: &str| {
+            items
+                .iter()
+                .filter(|i| matches!(i, Item::Candidate(c) if c == who))
+                .count()
+        };
+        let cheap = second_look(&suspects, Some("me"), Hedge::Furthest);
+        assert_eq!(count(&cheap, "me"), OWNED_TIMING_ATTEMPTS - 1);
+        assert_eq!(count(&cheap, "admin"), 2, "a guess: 3 attempts in all");
+        assert_eq!(
+            cheap.iter().filter(|i| matches!(i, Item::Control)).count(),
+            2
+        );
+        // Costly attempts (the lean plan) or no pool at all: the owned account as a guess.
+        for hedge in [Hedge::Decidable, Hedge::ResponseOnly] {
+            let dear = second_look(&suspects, Some("me"), hedge);
+            assert_eq!(count(&dear, "me"), 2, "{hedge:?}");
+        }
+        // Without --username nobody takes more.
+        let plain = second_look(&suspects, None, Hedge::Furthest);
+        assert_eq!(count(&plain, "me"), 2);
     }
 
     #[test]
