@@ -543,33 +543,40 @@ fn a_guessed_account_gets_three_attempts_across_back_to_back_scans() {
     );
 }
 
+/// A URL with nothing listening on it: a port bound, then let go.
+fn closed_url() -> String {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    format!("http://{closed}")
+}
+
+/// The one failed run `keyhole history` lists for `url`, a target with no scan: its reason.
+fn only_failed_run(dir: &Path, store: &str, url: &str) -> String {
+    let out = keyhole(dir, &["history", "--store", store, "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let h = stdout_json(&out);
+    let t = row(&h, url);
+    assert_eq!(t["scans"].as_array().unwrap().len(), 0, "{t:#}");
+    let failed = t["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{t:#}");
+    failed[0]["reason"].as_str().unwrap().to_string()
+}
+
 /// `keyhole scan --store` that cannot reach its target fails as before (exit 2, the reason on
 /// stderr), and the store keeps the failed run beside the scans, as a fleet's: a scan run from
 /// cron shows up in history when its target was down.
 #[test]
 fn a_stored_scan_that_cannot_reach_its_target_shows_up_in_history_as_a_failed_run() {
     let dir = tempfile::tempdir().unwrap();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let url = format!("http://{closed}");
+    let url = closed_url();
     let store = format!("sqlite:{}", dir.path().join("h.db").display());
     let out = keyhole(dir.path(), &["scan", &url, "--store", &store, "-q"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("unreachable"), "{}", stderr(&out));
     assert!(out.stdout.is_empty(), "no half report on stdout");
-    let out = keyhole(
-        dir.path(),
-        &["history", "--store", &store, "--format", "json"],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let h = stdout_json(&out);
-    let t = row(&h, &url);
-    assert_eq!(t["scans"].as_array().unwrap().len(), 0, "{t:#}");
-    let failed = t["failed"].as_array().unwrap();
-    assert_eq!(failed.len(), 1, "{t:#}");
-    let reason = failed[0]["reason"].as_str().unwrap();
+    let reason = only_failed_run(dir.path(), &store, &url);
     assert!(reason.contains("unreachable"), "{reason}");
 }
 
@@ -578,12 +585,7 @@ fn a_stored_scan_that_cannot_reach_its_target_shows_up_in_history_as_a_failed_ru
 #[test]
 fn a_target_the_fleet_cannot_reach_shows_up_in_history_as_a_failed_run() {
     let dir = tempfile::tempdir().unwrap();
-    // A port with nothing listening: bound, then let go.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let url = format!("http://{closed}");
+    let url = closed_url();
     std::fs::write(
         dir.path().join("targets.toml"),
         format!("[[target]]\nurl = \"{url}\"\n"),
@@ -592,17 +594,7 @@ fn a_target_the_fleet_cannot_reach_shows_up_in_history_as_a_failed_run() {
     let store = format!("sqlite:{}", dir.path().join("h.db").display());
     let out = keyhole(dir.path(), &["fleet", "targets.toml", "--store", &store]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let out = keyhole(
-        dir.path(),
-        &["history", "--store", &store, "--format", "json"],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let h = stdout_json(&out);
-    let t = row(&h, &url);
-    assert_eq!(t["scans"].as_array().unwrap().len(), 0, "{t:#}");
-    let failed = t["failed"].as_array().unwrap();
-    assert_eq!(failed.len(), 1, "{t:#}");
-    let reason = failed[0]["reason"].as_str().unwrap();
+    let reason = only_failed_run(dir.path(), &store, &url);
     assert!(
         reason.contains(&url) || reason.contains("connect"),
         "{reason}"
